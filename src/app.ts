@@ -1,0 +1,79 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import apiReference from '@scalar/fastify-api-reference';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import type { Database } from './db/database.ts';
+import { useBearerAuth } from './http/auth.ts';
+import { renderNativeError, useErrorEnvelope } from './http/envelope.ts';
+import { NativeError } from './http/schemas.ts';
+import { schemaCompiler } from './http/validation.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { authRoutes } from './modules/auth/routes.ts';
+import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
+import { healthRoutes } from './modules/health/routes.ts';
+import { promptRoutes } from './modules/prompts/routes.ts';
+import { userRoutes } from './modules/users/routes.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  clock?: Clock;
+}
+
+export interface App {
+  server: FastifyInstance;
+  ctx: AppContext;
+}
+
+/** The HTTP application: native API under /api, vendor dialects under their prefixes, docs, health. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, db } = options;
+  const clock = options.clock ?? systemClock;
+  const server = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  server.setValidatorCompiler(schemaCompiler);
+
+  const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
+  const ctx: AppContext = { config, db, clock, tokens, log: server.log };
+
+  server.addSchema(NativeError);
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'OpenLead API',
+        version: '0.1.0',
+        description:
+          'Native API under /api (Tether conventions). Vendor-compatible dialects live under /apten/v1, /autocalls/api and /convocore/v3.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) || `def-${i}` },
+  });
+  await server.register(apiReference, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
+  server.get('/openapi.json', { schema: { hide: true } }, async () => server.swagger());
+
+  // The root scope answers unknown paths (outside every surface) in the native envelope.
+  useErrorEnvelope(server, renderNativeError);
+  await server.register(healthRoutes(ctx));
+
+  await server.register(
+    async (api) => {
+      useErrorEnvelope(api, renderNativeError);
+      useBearerAuth(api, ctx);
+      await api.register(authRoutes(ctx));
+      await api.register(userRoutes(ctx));
+      await api.register(promptRoutes(ctx));
+    },
+    { prefix: '/api' },
+  );
+
+  return { server, ctx };
+}

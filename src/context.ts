@@ -1,0 +1,14 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { Clock } from './lib/clock.ts';
+import type { TokenIssuer } from './modules/auth/tokens.ts';
+
+/** What every module's routes and services are given: no globals anywhere. */
+export interface AppContext {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  tokens: TokenIssuer;
+  log: FastifyBaseLogger;
+}

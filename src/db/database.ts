@@ -1,0 +1,38 @@
+/**
+ * The one database interface every store uses: explicit SQL with `$n` parameters, the same
+ * text on PostgreSQL (node-postgres) and on the embedded PGlite.
+ */
+export interface Queryable {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL error fields we branch on (SQLSTATE code and constraint name). */
+export interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as PgError;
+  return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+}
+
+export async function one<T>(db: Queryable, text: string, params?: unknown[]): Promise<T> {
+  const rows = await db.query<T>(text, params);
+  if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
+  return rows[0];
+}
+
+export async function maybeOne<T>(db: Queryable, text: string, params?: unknown[]): Promise<T | undefined> {
+  const rows = await db.query<T>(text, params);
+  return rows[0];
+}

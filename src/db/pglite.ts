@@ -1,0 +1,36 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable } from './database.ts';
+
+/**
+ * The embedded default: PostgreSQL compiled to WASM, in-process. `dataDir` undefined keeps
+ * everything in memory (tests). PGlite has one connection and serialises queries and
+ * transactions itself, so concurrent callers simply queue.
+ */
+export async function openPglite(dataDir?: string): Promise<Database> {
+  const pglite = await PGlite.create(dataDir);
+  const query = async <T>(text: string, params?: unknown[]) =>
+    (await pglite.query<T>(text, params as unknown[])).rows;
+  return {
+    kind: 'pglite',
+    query,
+    async exec(script: string) {
+      await pglite.exec(script);
+    },
+    transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction((tx) =>
+        work({
+          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params as unknown[])).rows,
+          exec: async (script: string) => {
+            await tx.exec(script);
+          },
+        }),
+      );
+    },
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+}

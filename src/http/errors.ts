@@ -1,0 +1,113 @@
+/**
+ * One error type for the whole core. Modules throw it; each surface (native API, each
+ * vendor dialect) renders it into its own envelope and status in its own error handler.
+ */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PRECONDITION_FAILED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export interface FieldIssue {
+  /** dotted path of the offending field, e.g. `costPerLead` or `followUpConfig.1.hours` */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, issues: FieldIssue[] = []) => new AppError(400, 'BAD_REQUEST', message, issues);
+export const unauthorized = (message: string) => new AppError(401, 'UNAUTHORIZED', message);
+export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message);
+export const notFound = (message: string) => new AppError(404, 'NOT_FOUND', message);
+export const conflict = (message: string, data?: unknown) => new AppError(409, 'CONFLICT', message, [], data);
+export const preconditionFailed = (message: string) => new AppError(412, 'PRECONDITION_FAILED', message);
+
+/** A 400 for one field: the message names the field. */
+export function invalidField(field: string, rule: string): AppError {
+  const message = `${field} ${rule}`;
+  return badRequest(message, [{ field, message }]);
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+interface FrameworkError {
+  code?: string;
+  statusCode?: number;
+  validation?: AjvIssue[];
+  validationContext?: string;
+  message?: string;
+}
+
+function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue {
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean);
+  if (issue.keyword === 'required') path.push(String(issue.params?.missingProperty));
+  if (issue.keyword === 'additionalProperties') path.push(String(issue.params?.additionalProperty));
+  const field = path.join('.') || context || 'body';
+  let rule: string;
+  switch (issue.keyword) {
+    case 'required':
+      rule = 'is required';
+      break;
+    case 'additionalProperties':
+      rule = 'is not an allowed field';
+      break;
+    case 'enum':
+      rule = `must be one of: ${((issue.params?.allowedValues as unknown[]) ?? []).join(', ')}`;
+      break;
+    case 'format':
+      rule = issue.params?.format === 'email' ? 'must be a valid email address' : `must be a valid ${issue.params?.format}`;
+      break;
+    default:
+      rule = issue.message ?? 'is invalid';
+  }
+  return { field, message: `${field} ${rule}` };
+}
+
+/** Normalises whatever reached an error handler (ours, Fastify's, a parser's) into an AppError. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const framework = error as FrameworkError;
+  if (framework?.validation) {
+    const seen = new Set<string>();
+    const issues = framework.validation
+      .map((issue) => issueFromAjv(issue, framework.validationContext))
+      .filter((issue) => !seen.has(issue.message) && seen.add(issue.message));
+    return badRequest(issues.map((i) => i.message).join('; '), issues);
+  }
+  switch (framework?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type; send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return badRequest('Request body is empty but content-type is application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return badRequest('Request body is not valid JSON');
+  }
+  const status = framework?.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new AppError(status, status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', framework.message || 'Bad request');
+  }
+  return new AppError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+}

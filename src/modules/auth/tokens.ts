@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Queryable } from '../../db/database.ts';
+import { one } from '../../db/database.ts';
+
+export interface TokenClaims {
+  userId: string;
+  organizationId: string;
+}
+
+/**
+ * The JWT secret: JWT_SECRET when set, else one generated on first start and kept in the
+ * database (inside the data dir for PGlite), so every api node of a deployment shares it.
+ */
+export async function loadJwtSecret(db: Queryable, configured?: string): Promise<Uint8Array> {
+  if (configured) return new TextEncoder().encode(configured);
+  await db.query(`INSERT INTO instance_settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING`, [
+    randomBytes(48).toString('base64url'),
+  ]);
+  const row = await one<{ value: string }>(db, `SELECT value FROM instance_settings WHERE key = 'jwt_secret'`);
+  return new TextEncoder().encode(row.value);
+}
+
+export class TokenIssuer {
+  constructor(
+    private readonly secret: Uint8Array,
+    private readonly ttlSeconds: number,
+    private readonly now: () => Date,
+  ) {}
+
+  sign(claims: TokenClaims): Promise<string> {
+    const issuedAt = Math.floor(this.now().getTime() / 1000);
+    return new SignJWT({ org: claims.organizationId })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.userId)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.ttlSeconds)
+      .sign(this.secret);
+  }
+
+  /** The claims of a valid, unexpired token; undefined for anything else. */
+  async verify(token: string): Promise<TokenClaims | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.secret, {
+        algorithms: ['HS256'],
+        currentDate: this.now(),
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return undefined;
+      return { userId: payload.sub, organizationId: payload.org };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export const API_KEY_PREFIX = 'olk_';
+
+export function newApiKey(): string {
+  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** API keys carry 256 random bits, so a fast hash is enough to store them safely. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
+}
