@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
@@ -6,5 +7,7 @@ import { openPostgres } from './postgres.ts';
 
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
   if (config.databaseUrl) return openPostgres({ url: config.databaseUrl });
-  return openPglite(path.join(config.dataDir, 'pglite'));
+  const directory = path.join(config.dataDir, 'pglite');
+  await mkdir(directory, { recursive: true });
+  return openPglite(directory);
 }
