@@ -10,6 +10,7 @@ import { renderNativeError, useErrorEnvelope } from './http/envelope.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { aiRoutes } from './modules/ai/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
 import { healthRoutes } from './modules/health/routes.ts';
@@ -71,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(authRoutes(ctx));
       await api.register(userRoutes(ctx));
       await api.register(promptRoutes(ctx));
+      await api.register(aiRoutes(ctx));
     },
     { prefix: '/api' },
   );
