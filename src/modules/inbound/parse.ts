@@ -1,0 +1,58 @@
+import { simpleParser, type AddressObject, type EmailAddress } from 'mailparser';
+import { completeNames, contactFromFields, normalizeKey, type IncomingContact } from '../intake/contact.ts';
+
+export interface ParsedLeadEmail {
+  contact: IncomingContact;
+  subject?: string;
+  messageId?: string;
+}
+
+// Header lines of a forwarded message look like pairs but describe the mail, not the lead.
+const FORWARDED_HEADER_KEYS = new Set(['from', 'to', 'cc', 'bcc', 'sent', 'date', 'subject', 'replyto']);
+const MAX_FIELDS = 100;
+const PAIR = /^\s*([\p{L}\p{N}][\p{L}\p{N} _.'()#/&-]{0,60}?)\s*:\s*(.+?)\s*$/u;
+
+/** The `Key: value` lines lead-notification emails carry, in order. */
+export function keyValueLines(body: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const line of body.split(/\r?\n/)) {
+    const match = PAIR.exec(line);
+    if (!match) continue;
+    const [, key, value] = match;
+    if (value.startsWith('//') || FORWARDED_HEADER_KEYS.has(normalizeKey(key))) continue; // a URL, or a forwarded header
+    pairs.push([key, value]);
+    if (pairs.length >= MAX_FIELDS) break;
+  }
+  return pairs;
+}
+
+function firstAddress(field: AddressObject | AddressObject[] | undefined): EmailAddress | undefined {
+  const list = Array.isArray(field) ? field : field ? [field] : [];
+  return list.flatMap((object) => object.value).find((address) => address.address);
+}
+
+/**
+ * Turns an email into a contact: the body's `Key: value` lines first, then Reply-To (lead
+ * platforms put the lead there), then the sender, for name and email.
+ */
+export function contactFromEmail(mail: {
+  text?: string;
+  from?: EmailAddress;
+  replyTo?: EmailAddress;
+}): IncomingContact {
+  const contact = contactFromFields(keyValueLines(mail.text ?? ''));
+  const sender = mail.replyTo ?? mail.from;
+  if (!contact.email && sender?.address) contact.email = sender.address;
+  if (!contact.name && sender?.name) completeNames(Object.assign(contact, { name: sender.name }));
+  return contact;
+}
+
+/** Parses a raw MIME message (RFC 822) into the lead it announces. */
+export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEmail> {
+  const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  return {
+    contact: contactFromEmail({ text: mail.text, from: firstAddress(mail.from), replyTo: firstAddress(mail.replyTo) }),
+    subject: mail.subject || undefined,
+    messageId: mail.messageId || undefined,
+  };
+}
