@@ -11,7 +11,9 @@ import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
+import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
+import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { promptRoutes } from './modules/prompts/routes.ts';
@@ -72,6 +74,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(authRoutes(ctx));
       await api.register(userRoutes(ctx));
       await api.register(promptRoutes(ctx));
+      await api.register(agentRoutes(ctx));
+      await api.register(campaignRoutes(ctx));
       await api.register(aiRoutes(ctx));
     },
     { prefix: '/api' },
