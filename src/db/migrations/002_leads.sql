@@ -40,6 +40,39 @@ CREATE TABLE campaigns (
 );
 CREATE INDEX campaigns_organization_idx ON campaigns (organization_id, created_at);
 
+-- RFC 7396 JSON Merge Patch, applied inside the UPDATE so concurrent merges never lose a
+-- key: objects merge key by key (recursively), null removes a key, anything else replaces.
+CREATE FUNCTION jsonb_merge_patch(target jsonb, patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  merged jsonb;
+  patch_key text;
+  patch_value jsonb;
+BEGIN
+  IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
+    RETURN patch;
+  END IF;
+  merged := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::jsonb END;
+  FOR patch_key, patch_value IN SELECT key, value FROM jsonb_each(patch) LOOP
+    IF jsonb_typeof(patch_value) = 'null' THEN
+      merged := merged - patch_key;
+    ELSE
+      merged := merged || jsonb_build_object(patch_key, jsonb_merge_patch(merged -> patch_key, patch_value));
+    END IF;
+  END LOOP;
+  RETURN merged;
+END
+$$;
+
+-- Custom fields stay bounded however many merges race: at most 200 top-level keys and
+-- 64 KiB of JSON text.
+CREATE FUNCTION lead_custom_fields_within_bounds(fields jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT jsonb_typeof(fields) = 'object'
+     AND (SELECT count(*) FROM jsonb_object_keys(fields)) <= 200
+     AND octet_length(fields::text) <= 65536
+$$;
+
 CREATE TABLE leads (
   id text PRIMARY KEY,
   -- Autocalls addresses leads by integer
@@ -61,7 +94,8 @@ CREATE TABLE leads (
   process_id text REFERENCES prompts(id),
   configuration_id text REFERENCES lead_management_configs(id),
   -- Apten additionalInfo, Autocalls variables, Convocore metaData: one JSONB, merged in SQL
-  additional_info jsonb NOT NULL DEFAULT '{}',
+  additional_info jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT leads_additional_info_bounds CHECK (lead_custom_fields_within_bounds(additional_info)),
   assigned_to jsonb,
   hot_score integer NOT NULL DEFAULT 0 CHECK (hot_score BETWEEN 0 AND 100),
   hot_label text NOT NULL DEFAULT 'cold' CHECK (hot_label IN ('hot', 'warm', 'cold')),
@@ -91,7 +125,9 @@ CREATE INDEX leads_email_idx ON leads (organization_id, lower(email)) WHERE dele
 CREATE INDEX leads_due_idx ON leads (next_follow_up_at) WHERE deleted_at IS NULL AND next_follow_up_at IS NOT NULL;
 
 CREATE TABLE lead_activities (
-  id text PRIMARY KEY,
+  -- chosen by the client where a vendor contract says so (Convocore crmActivities), so it is
+  -- unique within its lead only
+  id text NOT NULL,
   organization_id text NOT NULL REFERENCES organizations(id),
   lead_id text NOT NULL REFERENCES leads(id),
   type text NOT NULL CHECK (type IN ('Message', 'Call', 'Email', 'Demo', 'Meeting', 'Follow-Up', 'Note',
@@ -110,7 +146,8 @@ CREATE TABLE lead_activities (
   metadata jsonb NOT NULL DEFAULT '{}',
   created_by text,
   created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now()
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organization_id, lead_id, id)
 );
 CREATE INDEX lead_activities_lead_idx ON lead_activities (organization_id, lead_id, created_at);
 

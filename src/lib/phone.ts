@@ -1,0 +1,25 @@
+import { parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js';
+
+/**
+ * Normalises a phone number as people type it (`+1 (212) 555-0123`, `(212) 555-0123` with
+ * the organization's default country, `0044 20 7946 0958`) to E.164, or returns undefined
+ * when it cannot be a phone number.
+ *
+ * We accept numbers that are *possible* (right length for the country) rather than only
+ * those libphonenumber's metadata calls *valid* (an allocated range): the 555 numbers used
+ * in every demo and many newly allocated ranges are possible but not "valid", and rejecting
+ * a real lead's number is worse than keeping an unallocated one.
+ */
+export function toE164(input: string, defaultCountry: string): string | undefined {
+  const trimmed = input.trim();
+  if (!/\d/.test(trimmed) || /[a-z]/i.test(trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, ''))) return undefined;
+  // "00" is the international call prefix almost everywhere; libphonenumber only knows the
+  // default country's own prefix (011 in the US), so treat a leading 00 as "+".
+  const international = trimmed.replace(/^00(?=[1-9])/, '+');
+  try {
+    const parsed = parsePhoneNumberWithError(international, defaultCountry as CountryCode);
+    return parsed.isPossible() ? parsed.number : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,385 @@
+import type { Queryable } from '../../db/database.ts';
+import { maybeOne, one } from '../../db/database.ts';
+
+export interface LeadRow {
+  id: string;
+  seq: number;
+  organization_id: string;
+  owner_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  source: string | null;
+  status: string;
+  pipeline_id: string | null;
+  stage_id: string | null;
+  stage_name: string | null;
+  agent_id: string | null;
+  campaign_id: string | null;
+  process_id: string | null;
+  configuration_id: string | null;
+  additional_info: Record<string, unknown>;
+  assigned_to: Record<string, unknown> | null;
+  hot_score: number;
+  hot_label: 'hot' | 'warm' | 'cold';
+  last_activity_date: Date | null;
+  is_ai_on: boolean;
+  opted_out: boolean;
+  has_replied: boolean;
+  convo_id: string | null;
+  follow_up_config: unknown;
+  follow_up_step: number | null;
+  next_follow_up_at: Date | null;
+  use_strategies_for_follow_ups: boolean;
+  dedupe_key: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+/** A lead locked for update, with what the heat score needs. */
+export interface LockedLeadRow extends LeadRow {
+  stage_position: number | null;
+  stage_count: number | null;
+  replies: number;
+  completed_meetings: number;
+}
+
+export interface StageRef {
+  id: string;
+  pipeline_id: string;
+  name: string;
+  position: number;
+  count: number;
+}
+
+/** The lead columns a create or update may write, by column name. */
+export type LeadColumns = Partial<Omit<LeadRow, 'id' | 'seq' | 'organization_id' | 'stage_name' | 'version' | 'created_at' | 'updated_at' | 'deleted_at'>>;
+
+const JSON_COLUMNS = new Set(['additional_info', 'assigned_to', 'follow_up_config']);
+
+const SELECT_LEAD = `
+  SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id`;
+
+// Column names come from LeadColumns keys, never from request text; this guard keeps it so.
+function column(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad column ${name}`);
+  return name;
+}
+
+const param = (name: string, value: unknown) => (JSON_COLUMNS.has(name) && value !== null ? JSON.stringify(value) : value);
+
+export async function insertLead(
+  db: Queryable,
+  lead: { id: string; organizationId: string; now: Date } & LeadColumns,
+): Promise<LeadRow> {
+  const { id, organizationId, now, ...columns } = lead;
+  const names = Object.keys(columns).filter((name) => (columns as Record<string, unknown>)[name] !== undefined);
+  const values = names.map((name) => param(name, (columns as Record<string, unknown>)[name]));
+  const placeholders = names.map((_, i) => `$${i + 4}`);
+  const rows = await db.query<LeadRow>(
+    `WITH inserted AS (
+       INSERT INTO leads (id, organization_id, created_at, updated_at${names.map((n) => `, ${column(n)}`).join('')})
+       VALUES ($1, $2, $3, $3${placeholders.map((p) => `, ${p}`).join('')}) RETURNING *)
+     SELECT i.*, s.name AS stage_name FROM inserted i LEFT JOIN pipeline_stages s ON s.id = i.stage_id`,
+    [id, organizationId, now, ...values],
+  );
+  return rows[0];
+}
+
+export function findLead(db: Queryable, organizationId: string, id: string): Promise<LeadRow | undefined> {
+  return maybeOne<LeadRow>(db, `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`, [organizationId, id]);
+}
+
+export function findLeadBySeqRow(db: Queryable, organizationId: string, seq: number): Promise<LeadRow | undefined> {
+  return maybeOne<LeadRow>(db, `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.seq = $2 AND l.deleted_at IS NULL`, [organizationId, seq]);
+}
+
+export function findLeadByDedupeKey(db: Queryable, organizationId: string, dedupeKey: string): Promise<LeadRow | undefined> {
+  return maybeOne<LeadRow>(
+    db,
+    `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.dedupe_key = $2 AND l.deleted_at IS NULL`,
+    [organizationId, dedupeKey],
+  );
+}
+
+/** A live lead with this phone, else (when an email is given) with this email; oldest first. */
+export function findLeadByContactRow(
+  db: Queryable,
+  organizationId: string,
+  contact: { phone?: string | null; email?: string | null },
+): Promise<LeadRow | undefined> {
+  return maybeOne<LeadRow>(
+    db,
+    `${SELECT_LEAD}
+      WHERE l.organization_id = $1 AND l.deleted_at IS NULL
+        AND (l.phone = $2 OR ($2::text IS NULL AND lower(l.email) = lower($3::text)))
+      ORDER BY l.created_at, l.id LIMIT 1`,
+    [organizationId, contact.phone ?? null, contact.phone ? null : (contact.email ?? null)],
+  );
+}
+
+/** Locks a live lead for the rest of the transaction and reads the heat score's inputs with it. */
+export function lockLead(db: Queryable, organizationId: string, id: string): Promise<LockedLeadRow | undefined> {
+  return maybeOne<LockedLeadRow>(
+    db,
+    `SELECT l.*, s.name AS stage_name, s.position AS stage_position,
+            (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS stage_count,
+            a.replies, a.completed_meetings
+       FROM leads l
+       LEFT JOIN pipeline_stages s ON s.id = l.stage_id
+       CROSS JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE responded)::int AS replies,
+                count(*) FILTER (WHERE completed AND type IN ('Demo', 'Meeting'))::int AS completed_meetings
+           FROM lead_activities WHERE organization_id = l.organization_id AND lead_id = l.id) a
+      WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL
+      FOR UPDATE OF l`,
+    [organizationId, id],
+  );
+}
+
+/**
+ * Resolves a stage reference (an id, or a name within the given pipeline, else the
+ * organization's default Contact pipeline), or, with no reference, the first stage of the
+ * given pipeline (or of the default one).
+ */
+export function findStage(
+  db: Queryable,
+  organizationId: string,
+  reference: string | null,
+  pipelineId: string | null,
+): Promise<StageRef | undefined> {
+  return maybeOne<StageRef>(
+    db,
+    `WITH pipeline AS (
+       SELECT COALESCE($3::text, (SELECT id FROM pipelines WHERE organization_id = $1 AND type = 'Contact' AND is_default)) AS id
+     )
+     SELECT s.id, s.pipeline_id, s.name, s.position,
+            (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS count
+       FROM pipeline_stages s, pipeline
+      WHERE s.organization_id = $1
+        AND CASE WHEN $2::text IS NULL THEN s.pipeline_id = pipeline.id
+                 ELSE s.id = $2 OR (s.pipeline_id = pipeline.id AND lower(s.name) = lower($2)) END
+      ORDER BY (s.id = $2) DESC NULLS LAST, s.position
+      LIMIT 1`,
+    [organizationId, reference, pipelineId],
+  );
+}
+
+export interface ReferenceIds {
+  agentId?: string | null;
+  campaignId?: string | null;
+  processId?: string | null;
+  configurationId?: string | null;
+  pipelineId?: string | null;
+}
+
+/** Which of the given ids exist in the organization, in one statement. */
+export async function existingReferences(db: Queryable, organizationId: string, ids: ReferenceIds): Promise<Record<keyof ReferenceIds, boolean>> {
+  return one(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM agents WHERE organization_id = $1 AND id = $2) AS "agentId",
+            EXISTS (SELECT 1 FROM campaigns WHERE organization_id = $1 AND id = $3) AS "campaignId",
+            EXISTS (SELECT 1 FROM prompts WHERE organization_id = $1 AND id = $4) AS "processId",
+            EXISTS (SELECT 1 FROM lead_management_configs WHERE organization_id = $1 AND id = $5) AS "configurationId",
+            EXISTS (SELECT 1 FROM pipelines WHERE organization_id = $1 AND id = $6) AS "pipelineId"`,
+    [organizationId, ids.agentId ?? null, ids.campaignId ?? null, ids.processId ?? null, ids.configurationId ?? null, ids.pipelineId ?? null],
+  );
+}
+
+export interface SystemActivity {
+  id: string;
+  type: 'Stage Change' | 'Handoff' | 'System';
+  title: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface LeadWrite {
+  organizationId: string;
+  id: string;
+  columns: LeadColumns;
+  /** RFC 7396 patch merged into additional_info by the database */
+  additionalInfoPatch?: Record<string, unknown>;
+  now: Date;
+  actor: { userId: string | null; label: string };
+  changes: Record<string, { from: unknown; to: unknown }>;
+  activities: SystemActivity[];
+  stageChange?: { fromStageId: string | null; toStageId: string; source: string | null };
+}
+
+/**
+ * Applies an update and everything that goes with it in ONE statement: the lead row
+ * (version + 1, custom fields merged in SQL), its event, the system activities and the
+ * stage-history row. Call it inside the transaction that locked the lead.
+ */
+export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<LeadRow> {
+  const names = Object.keys(write.columns).filter((name) => (write.columns as Record<string, unknown>)[name] !== undefined);
+  const fixed = [
+    write.organizationId, // $1
+    write.id, // $2
+    write.now, // $3
+    write.actor.userId, // $4
+    write.actor.label, // $5
+    JSON.stringify(write.changes), // $6
+    JSON.stringify(write.activities), // $7
+    write.stageChange?.fromStageId ?? null, // $8
+    write.stageChange ? true : false, // $9
+    write.stageChange?.source ?? null, // $10
+    write.additionalInfoPatch === undefined ? null : JSON.stringify(write.additionalInfoPatch), // $11
+  ];
+  const assignments = names.map((name, i) => `${column(name)} = $${fixed.length + i + 1}`);
+  const values = names.map((name) => param(name, (write.columns as Record<string, unknown>)[name]));
+  const rows = await db.query<LeadRow>(
+    `WITH updated AS (
+       UPDATE leads SET ${assignments.map((a) => `${a}, `).join('')}
+              additional_info = CASE WHEN $11::jsonb IS NULL THEN additional_info ELSE jsonb_merge_patch(additional_info, $11::jsonb) END,
+              version = version + 1, updated_at = $3
+        WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+        RETURNING *
+     ), event AS (
+       INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+       SELECT organization_id, id, $4, $5, 'updated', $6::jsonb, $3 FROM updated
+     ), activities AS (
+       INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, metadata, created_by, created_at, updated_at)
+       SELECT a.id, u.organization_id, u.id, a.type, a.title, $3, true, a.metadata, $5, $3, $3
+         FROM updated u, jsonb_to_recordset($7::jsonb) AS a(id text, type text, title text, metadata jsonb)
+     ), history AS (
+       INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
+       SELECT organization_id, id, $8, stage_id, $10, configuration_id, $5, $3 FROM updated WHERE $9::boolean
+     )
+     SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.id = u.stage_id`,
+    [...fixed, ...values],
+  );
+  return rows[0];
+}
+
+/** The creation's event, its System activity and its first stage-history row. */
+export async function recordLeadCreated(
+  db: Queryable,
+  lead: LeadRow,
+  actor: { userId: string | null; label: string },
+  activityId: string,
+  source: string | null,
+): Promise<void> {
+  await db.query(
+    `WITH event AS (
+       INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+       VALUES ($1, $2, $3, $4, 'created', '{}', $5)
+     ), activity AS (
+       INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, created_by, created_at, updated_at)
+       VALUES ($6, $1, $2, 'System', 'Lead created', $5, true, $4, $5, $5)
+     )
+     INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
+     SELECT $1, $2, NULL, $7::text, $8, $9, $4, $5 WHERE $7::text IS NOT NULL`,
+    [lead.organization_id, lead.id, actor.userId, actor.label, lead.created_at, activityId, lead.stage_id, source, lead.configuration_id],
+  );
+}
+
+export async function softDeleteLead(
+  db: Queryable,
+  organizationId: string,
+  id: string,
+  now: Date,
+  actor: { userId: string | null; label: string },
+): Promise<boolean> {
+  const rows = await db.query(
+    `WITH deleted AS (
+       UPDATE leads SET deleted_at = $3, updated_at = $3, version = version + 1
+        WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING organization_id, id
+     )
+     INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+     SELECT organization_id, id, $4, $5, 'deleted', '{}', $3 FROM deleted RETURNING lead_id`,
+    [organizationId, id, now, actor.userId, actor.label],
+  );
+  return rows.length > 0;
+}
+
+export interface LeadFilters {
+  stage?: string;
+  status?: string;
+  source?: string;
+  campaign?: string;
+  agent?: string;
+  assignee?: string;
+  hotLabel?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedFrom?: Date;
+  updatedTo?: Date;
+  q?: string;
+}
+
+/** Text of a LIKE pattern that matches `text` literally anywhere. */
+const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * One keyset page, newest first: rows strictly after the (created_at, id) cursor. Each
+ * filter is a `$n IS NULL OR ...` term so the statement text is one and the same.
+ */
+export function listLeadRows(
+  db: Queryable,
+  organizationId: string,
+  filters: LeadFilters,
+  after: { createdAt: Date; id: string } | undefined,
+  limit: number,
+): Promise<LeadRow[]> {
+  return db.query<LeadRow>(
+    `${SELECT_LEAD}
+      WHERE l.organization_id = $1 AND l.deleted_at IS NULL
+        AND ($2::timestamptz IS NULL OR (l.created_at, l.id) < ($2::timestamptz, $3::text))
+        AND ($4::text IS NULL OR l.stage_id = $4 OR lower(s.name) = lower($4))
+        AND ($5::text IS NULL OR l.status = $5)
+        AND ($6::text IS NULL OR l.source = $6)
+        AND ($7::text IS NULL OR l.campaign_id = $7)
+        AND ($8::text IS NULL OR l.agent_id = $8)
+        AND ($9::text IS NULL OR l.assigned_to ->> 'userId' = $9)
+        AND ($10::text IS NULL OR l.hot_label = $10)
+        AND ($11::timestamptz IS NULL OR l.created_at >= $11)
+        AND ($12::timestamptz IS NULL OR l.created_at < $12)
+        AND ($13::timestamptz IS NULL OR l.updated_at >= $13)
+        AND ($14::timestamptz IS NULL OR l.updated_at < $14)
+        AND ($15::text IS NULL OR (coalesce(l.name, '') || ' ' || coalesce(l.email, '') || ' ' || coalesce(l.phone, '')) ILIKE $15)
+      ORDER BY l.created_at DESC, l.id DESC
+      LIMIT $16`,
+    [
+      organizationId,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      filters.stage ?? null,
+      filters.status ?? null,
+      filters.source ?? null,
+      filters.campaign ?? null,
+      filters.agent ?? null,
+      filters.assignee ?? null,
+      filters.hotLabel ?? null,
+      filters.createdFrom ?? null,
+      filters.createdTo ?? null,
+      filters.updatedFrom ?? null,
+      filters.updatedTo ?? null,
+      filters.q ? containsPattern(filters.q) : null,
+      limit,
+    ],
+  );
+}
+
+export interface LeadEventRow {
+  id: number;
+  lead_id: string;
+  actor_user_id: string | null;
+  actor: string;
+  kind: string;
+  changes: Record<string, { from: unknown; to: unknown }>;
+  at: Date;
+}
+
+export function listLeadEvents(db: Queryable, organizationId: string, leadId: string): Promise<LeadEventRow[]> {
+  return db.query<LeadEventRow>(
+    `SELECT id, lead_id, actor_user_id, actor, kind, changes, at FROM lead_events
+      WHERE organization_id = $1 AND lead_id = $2 ORDER BY id`,
+    [organizationId, leadId],
+  );
+}
