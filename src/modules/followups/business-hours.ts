@@ -1,0 +1,118 @@
+/**
+ * Sending windows as pure functions: "is this instant inside the window, and if not, when
+ * does the window next open", in an IANA timezone, using only Intl (so DST transitions come
+ * from the platform's tz database).
+ */
+
+export interface SendWindow {
+  timezone: string;
+  /** local opening time, "HH:MM" or "HH:MM:SS" */
+  start: string;
+  /** local closing time (exclusive); "24:00" means end of day */
+  end: string;
+  /** ISO weekdays on which the window opens (1 = Monday … 7 = Sunday) */
+  days: number[];
+}
+
+export const DEFAULT_SEND_WINDOW: Omit<SendWindow, 'timezone'> = { start: '09:00', end: '20:00', days: [1, 2, 3, 4, 5, 6] };
+
+const DAY_MS = 86_400_000;
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timezone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timezone, format);
+  }
+  return format;
+}
+
+export function isValidTimezone(timezone: string): boolean {
+  try {
+    formatter(timezone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface LocalTime {
+  year: number;
+  month: number;
+  day: number;
+  weekday: number;
+  /** seconds since local midnight */
+  seconds: number;
+}
+
+function localTime(at: Date, timezone: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const part of formatter(timezone).formatToParts(at)) parts[part.type] = part.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    weekday: WEEKDAYS[parts.weekday],
+    seconds: Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second),
+  };
+}
+
+/** The timezone's offset from UTC at `at`, in milliseconds (positive east of Greenwich). */
+function offsetAt(at: Date, timezone: string): number {
+  const local = localTime(at, timezone);
+  const asUtc = Date.UTC(local.year, local.month - 1, local.day) + local.seconds * 1000;
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/**
+ * The instant of a local wall-clock time: the offset is looked up twice so a time on a DST
+ * day uses the offset in force at that time, not at midnight. (A time skipped by a
+ * spring-forward transition lands within the skipped hour's distance of it.)
+ */
+export function zonedInstant(year: number, month: number, day: number, secondsOfDay: number, timezone: string): Date {
+  const wall = Date.UTC(year, month - 1, day) + secondsOfDay * 1000;
+  const firstGuess = wall - offsetAt(new Date(wall), timezone);
+  return new Date(wall - offsetAt(new Date(firstGuess), timezone));
+}
+
+function secondsOf(time: string): number {
+  const [hours, minutes, seconds] = time.split(':').map(Number);
+  return hours * 3600 + (minutes || 0) * 60 + (seconds || 0);
+}
+
+export function isInsideWindow(at: Date, window: SendWindow): boolean {
+  const local = localTime(at, window.timezone);
+  return window.days.includes(local.weekday) && local.seconds >= secondsOf(window.start) && local.seconds < secondsOf(window.end);
+}
+
+/**
+ * `at` itself when it is inside the window, else the window's next opening. A window that
+ * never opens (no days, or start not before end) does not hold anything back.
+ */
+export function nextOpening(at: Date, window: SendWindow): Date {
+  const start = secondsOf(window.start);
+  if (window.days.length === 0 || start >= secondsOf(window.end) || isInsideWindow(at, window)) return at;
+  const local = localTime(at, window.timezone);
+  for (let offsetDays = 0; offsetDays <= 7; offsetDays++) {
+    // noon of the candidate day, so the calendar step never lands on a DST edge
+    const day = localTime(new Date(Date.UTC(local.year, local.month - 1, local.day, 12) + offsetDays * DAY_MS), 'UTC');
+    const weekday = ((local.weekday - 1 + offsetDays) % 7) + 1;
+    if (!window.days.includes(weekday)) continue;
+    const opening = zonedInstant(day.year, day.month, day.day, start, window.timezone);
+    if (opening.getTime() > at.getTime()) return opening;
+  }
+  return at;
+}
