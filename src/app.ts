@@ -16,6 +16,8 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { leadManagementRoutes } from './modules/lead-management/routes.ts';
+import { pipelineRoutes } from './modules/pipelines/routes.ts';
 import { promptRoutes } from './modules/prompts/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 
@@ -74,6 +76,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(authRoutes(ctx));
       await api.register(userRoutes(ctx));
       await api.register(promptRoutes(ctx));
+      await api.register(pipelineRoutes(ctx));
+      await api.register(leadManagementRoutes(ctx));
       await api.register(agentRoutes(ctx));
       await api.register(campaignRoutes(ctx));
       await api.register(aiRoutes(ctx));

@@ -26,6 +26,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
 }
 
+/** A write refused because a row it removes or points at is referenced or missing (SQLSTATE 23503). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return (error as PgError)?.code === '23503';
+}
+
 export async function one<T>(db: Queryable, text: string, params?: unknown[]): Promise<T> {
   const rows = await db.query<T>(text, params);
   if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);

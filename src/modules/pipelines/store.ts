@@ -1,5 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
+import { maybeOne, one } from '../../db/database.ts';
 import { newId } from '../../lib/ids.ts';
+import type { StagePlan } from './rules.ts';
 
 export type PipelineType = 'Contact' | 'Application';
 
@@ -32,27 +34,38 @@ const SELECT_PIPELINE = `
   SELECT p.*, COALESCE(
     (SELECT json_agg(json_build_object('id', s.id, 'pipeline_id', s.pipeline_id, 'name', s.name,
                                        'color', s.color, 'position', s.position) ORDER BY s.position)
-       FROM pipeline_stages s WHERE s.pipeline_id = p.id), '[]') AS stages
+       FROM pipeline_stages s WHERE s.organization_id = p.organization_id AND s.pipeline_id = p.id), '[]') AS stages
   FROM pipelines p`;
 
+/** `now` (the app clock) stamps the rows and their ids; without it the database's clock does. */
 export async function insertPipeline(
   db: Queryable,
   organizationId: string,
-  pipeline: { name: string; type: PipelineType; isDefault?: boolean; stages: StageInput[] },
+  pipeline: { name: string; type: PipelineType; isDefault?: boolean; stages: StageInput[]; now?: Date },
 ): Promise<PipelineRow> {
-  const id = newId();
-  await db.query(`INSERT INTO pipelines (id, organization_id, name, type, is_default) VALUES ($1, $2, $3, $4, $5)`, [
-    id,
+  const id = newId(pipeline.now);
+  await db.query(
+    `INSERT INTO pipelines (id, organization_id, name, type, is_default, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, COALESCE($6, now()), COALESCE($6, now()))`,
+    [id, organizationId, pipeline.name, pipeline.type, pipeline.isDefault ?? false, pipeline.now ?? null],
+  );
+  await insertStages(
+    db,
     organizationId,
-    pipeline.name,
-    pipeline.type,
-    pipeline.isDefault ?? false,
-  ]);
-  await insertStages(db, organizationId, id, pipeline.stages);
+    id,
+    pipeline.stages.map((stage, position) => ({ name: stage.name, color: stage.color ?? null, position })),
+    pipeline.now,
+  );
   return (await findPipeline(db, organizationId, id))!;
 }
 
-export async function insertStages(db: Queryable, organizationId: string, pipelineId: string, stages: StageInput[]): Promise<void> {
+export async function insertStages(
+  db: Queryable,
+  organizationId: string,
+  pipelineId: string,
+  stages: { name: string; color: string | null; position: number }[],
+  now?: Date,
+): Promise<void> {
   if (stages.length === 0) return;
   await db.query(
     `INSERT INTO pipeline_stages (id, organization_id, pipeline_id, name, color, position)
@@ -61,10 +74,10 @@ export async function insertStages(db: Queryable, organizationId: string, pipeli
     [
       organizationId,
       pipelineId,
-      stages.map(() => newId()),
+      stages.map(() => newId(now)),
       stages.map((s) => s.name),
-      stages.map((s) => s.color ?? null),
-      stages.map((_, i) => i),
+      stages.map((s) => s.color),
+      stages.map((s) => s.position),
     ],
   );
 }
@@ -82,8 +95,143 @@ export async function findDefaultPipeline(db: Queryable, organizationId: string,
   return rows[0];
 }
 
+export async function findPipelineOfStage(db: Queryable, organizationId: string, stageId: string): Promise<PipelineRow | undefined> {
+  const rows = await db.query<PipelineRow>(
+    `${SELECT_PIPELINE} WHERE p.organization_id = $1
+        AND p.id = (SELECT pipeline_id FROM pipeline_stages WHERE organization_id = $1 AND id = $2)`,
+    [organizationId, stageId],
+  );
+  return rows[0];
+}
+
 export function listPipelines(db: Queryable, organizationId: string): Promise<PipelineRow[]> {
   return db.query<PipelineRow>(`${SELECT_PIPELINE} WHERE p.organization_id = $1 ORDER BY p.created_at, p.id`, [organizationId]);
+}
+
+/** Takes the pipeline's row lock, so concurrent edits of one pipeline apply one after the other. */
+export async function lockPipeline(db: Queryable, organizationId: string, id: string): Promise<PipelineRow | undefined> {
+  const locked = await maybeOne(db, `SELECT id FROM pipelines WHERE organization_id = $1 AND id = $2 FOR UPDATE`, [organizationId, id]);
+  return locked ? findPipeline(db, organizationId, id) : undefined;
+}
+
+/** What still points at some stages: the first configuration (by name) and whether any lead does. */
+export async function findStageUsage(
+  db: Queryable,
+  organizationId: string,
+  stageIds: string[],
+): Promise<{ configurationName: string | null; usedByLeads: boolean }> {
+  const row = await one<{ configuration_name: string | null; used_by_leads: boolean }>(
+    db,
+    `SELECT
+       (SELECT configuration_name FROM lead_management_configs
+         WHERE organization_id = $1
+           AND (initial_stage_id = ANY($2) OR pipeline_stage_id = ANY($2) OR application_pipeline_stage_id = ANY($2))
+         ORDER BY created_at, id LIMIT 1) AS configuration_name,
+       EXISTS (SELECT 1 FROM leads WHERE organization_id = $1 AND stage_id = ANY($2)) AS used_by_leads`,
+    [organizationId, stageIds],
+  );
+  return { configurationName: row.configuration_name, usedByLeads: row.used_by_leads };
+}
+
+/** Applies a stage plan: removes, renames/moves and adds, then stamps the pipeline. */
+export async function applyStagePlan(db: Queryable, organizationId: string, pipelineId: string, plan: StagePlan, now: Date): Promise<void> {
+  if (plan.removed.length > 0) {
+    await db.query(`DELETE FROM pipeline_stages WHERE organization_id = $1 AND pipeline_id = $2 AND id = ANY($3)`, [
+      organizationId,
+      pipelineId,
+      plan.removed,
+    ]);
+  }
+  if (plan.kept.length > 0) {
+    await db.query(
+      `UPDATE pipeline_stages s SET name = k.name, color = k.color, position = k.position
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS k(id, name, color, position)
+        WHERE s.organization_id = $1 AND s.pipeline_id = $2 AND s.id = k.id`,
+      [
+        organizationId,
+        pipelineId,
+        plan.kept.map((s) => s.id),
+        plan.kept.map((s) => s.name),
+        plan.kept.map((s) => s.color),
+        plan.kept.map((s) => s.position),
+      ],
+    );
+  }
+  await insertStages(db, organizationId, pipelineId, plan.added, now);
+}
+
+export async function updatePipelineRow(
+  db: Queryable,
+  organizationId: string,
+  id: string,
+  changes: { name?: string; makeDefault: boolean },
+  now: Date,
+): Promise<void> {
+  await db.query(
+    `UPDATE pipelines SET
+       name = COALESCE($3, name),
+       is_default = is_default OR $4,
+       updated_at = $5
+     WHERE organization_id = $1 AND id = $2`,
+    [organizationId, id, changes.name ?? null, changes.makeDefault, now],
+  );
+}
+
+/** Clears the current default of a type (except `keepId`), before another pipeline becomes the default. */
+export async function clearDefaultPipeline(db: Queryable, organizationId: string, type: PipelineType, keepId: string | null, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE pipelines SET is_default = false, updated_at = $4
+      WHERE organization_id = $1 AND type = $2 AND is_default AND id IS DISTINCT FROM $3`,
+    [organizationId, type, keepId, now],
+  );
+}
+
+export type PipelineDeletion =
+  | { outcome: 'deleted' }
+  | { outcome: 'missing' }
+  | { outcome: 'default' }
+  | { outcome: 'usedByConfiguration'; configurationName: string }
+  | { outcome: 'usedByLeads' };
+
+/**
+ * Deletes the pipeline (its stages cascade) unless it is a default, or a configuration or a
+ * lead uses it or one of its stages, in one statement that also says which refusal applies.
+ */
+export async function deletePipelineUnlessUsed(db: Queryable, organizationId: string, id: string): Promise<PipelineDeletion> {
+  const row = await one<{ found: boolean; is_default: boolean; used_by: string | null; used_by_leads: boolean; deleted: boolean }>(
+    db,
+    `WITH target AS (
+       SELECT id, is_default FROM pipelines WHERE organization_id = $1 AND id = $2
+     ), stages AS (
+       SELECT id FROM pipeline_stages WHERE organization_id = $1 AND pipeline_id = $2
+     ), used AS (
+       SELECT configuration_name FROM lead_management_configs
+        WHERE organization_id = $1
+          AND (pipeline_id = $2 OR application_pipeline_id = $2
+               OR initial_stage_id IN (SELECT id FROM stages)
+               OR pipeline_stage_id IN (SELECT id FROM stages)
+               OR application_pipeline_stage_id IN (SELECT id FROM stages))
+        ORDER BY created_at, id LIMIT 1
+     ), used_by_leads AS (
+       SELECT EXISTS (SELECT 1 FROM leads WHERE organization_id = $1
+                        AND (pipeline_id = $2 OR stage_id IN (SELECT id FROM stages))) AS used
+     ), removed AS (
+       DELETE FROM pipelines WHERE organization_id = $1 AND id = $2 AND NOT is_default
+          AND NOT EXISTS (SELECT 1 FROM used) AND NOT (SELECT used FROM used_by_leads)
+       RETURNING id
+     )
+     SELECT EXISTS (SELECT 1 FROM target) AS found,
+            COALESCE((SELECT is_default FROM target), false) AS is_default,
+            (SELECT configuration_name FROM used) AS used_by,
+            (SELECT used FROM used_by_leads) AS used_by_leads,
+            EXISTS (SELECT 1 FROM removed) AS deleted`,
+    [organizationId, id],
+  );
+  if (row.deleted) return { outcome: 'deleted' };
+  if (!row.found) return { outcome: 'missing' };
+  if (row.is_default) return { outcome: 'default' };
+  if (row.used_by !== null) return { outcome: 'usedByConfiguration', configurationName: row.used_by };
+  return { outcome: 'usedByLeads' };
 }
 
 /** The stages every new organization's default Contact pipeline starts with. */
@@ -94,4 +242,12 @@ export const DEFAULT_CONTACT_STAGES: StageInput[] = [
   { name: 'Qualified', color: '#10b981' },
   { name: 'Won', color: '#22c55e' },
   { name: 'Lost', color: '#ef4444' },
+];
+
+/** The stages a new Application pipeline starts with when none are given. */
+export const DEFAULT_APPLICATION_STAGES: StageInput[] = [
+  { name: 'Submitted', color: '#3b82f6' },
+  { name: 'In Review', color: '#f59e0b' },
+  { name: 'Approved', color: '#22c55e' },
+  { name: 'Declined', color: '#ef4444' },
 ];

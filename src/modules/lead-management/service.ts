@@ -1,0 +1,345 @@
+import type { AppContext } from '../../context.ts';
+import { isForeignKeyViolation, isUniqueViolation, type Queryable } from '../../db/database.ts';
+import { badRequest, forbidden, invalidField, notFound } from '../../http/errors.ts';
+import { isId, newId } from '../../lib/ids.ts';
+import type { Principal } from '../auth/service.ts';
+import { findStage } from '../pipelines/rules.ts';
+import { findDefaultPipeline, findPipeline, findPipelineOfStage, type PipelineRow, type PipelineType } from '../pipelines/store.ts';
+import { findPrompt } from '../prompts/store.ts';
+import type { ConfigurationInput, CreateConfigurationInput } from './schemas.ts';
+import {
+  deleteConfiguration,
+  findActiveConfiguration,
+  findActiveConfigurationByInboundEmail as findActiveByInboundEmail,
+  findConfiguration,
+  insertConfiguration,
+  listConfigurations,
+  updateConfiguration,
+  type ActiveConfigurationRow,
+  type ConfigurationRow,
+  type ConfigurationValues,
+} from './store.ts';
+
+export const CONFIGURATION_NOT_FOUND = 'Lead management configuration not found';
+
+export function toConfigurationDto(row: ConfigurationRow) {
+  return {
+    _id: row.id,
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    configurationName: row.configuration_name,
+    name: row.name,
+    description: row.description,
+    source: row.source,
+    inboundEmail: row.inbound_email,
+    initialStage: row.initial_stage,
+    initialStageId: row.initial_stage_id,
+    defaultProcess: row.default_process_id,
+    isAutopilot: row.is_autopilot,
+    allowRecontact: row.allow_recontact,
+    starterMessage: row.starter_message,
+    costPerLead: row.cost_per_lead,
+    status: row.status,
+    pipelineId: row.pipeline_id,
+    pipelineStage: row.pipeline_stage,
+    pipelineStageId: row.pipeline_stage_id,
+    createApplication: row.create_application,
+    applicationName: row.application_name,
+    applicationStatus: row.application_status,
+    applicationPipelineId: row.application_pipeline_id,
+    applicationPipelineStage: row.application_pipeline_stage,
+    applicationPipelineStageId: row.application_pipeline_stage_id,
+    forwardToOutreach: row.forward_to_outreach,
+    useWorkflowOnly: row.use_workflow_only,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The documented defaults of POST /api/lead-management. */
+const CREATE_DEFAULTS = {
+  name: null,
+  description: null,
+  source: 'Unassigned',
+  inbound_email: null,
+  is_autopilot: false,
+  allow_recontact: false,
+  starter_message: null,
+  cost_per_lead: 0,
+  status: 'active',
+  pipeline_id: null,
+  pipeline_stage: null,
+  pipeline_stage_id: null,
+  create_application: false,
+  application_name: null,
+  application_status: null,
+  application_pipeline_id: null,
+  application_pipeline_stage: null,
+  application_pipeline_stage_id: null,
+  forward_to_outreach: true,
+  use_workflow_only: false,
+} as const satisfies Partial<ConfigurationValues>;
+
+/** Client fields that are stored as given (no reference to resolve), with their column. */
+const PLAIN_FIELDS = {
+  name: 'name',
+  description: 'description',
+  source: 'source',
+  isAutopilot: 'is_autopilot',
+  allowRecontact: 'allow_recontact',
+  starterMessage: 'starter_message',
+  costPerLead: 'cost_per_lead',
+  status: 'status',
+  createApplication: 'create_application',
+  applicationName: 'application_name',
+  applicationStatus: 'application_status',
+  forwardToOutreach: 'forward_to_outreach',
+  useWorkflowOnly: 'use_workflow_only',
+} as const satisfies Partial<Record<keyof ConfigurationInput, keyof ConfigurationValues>>;
+
+async function pipelineOfType(
+  db: Queryable,
+  organizationId: string,
+  field: 'pipelineId' | 'applicationPipelineId',
+  id: string,
+  type: PipelineType,
+): Promise<PipelineRow> {
+  const pipeline = isId(id) ? await findPipeline(db, organizationId, id) : undefined;
+  if (!pipeline) throw invalidField(field, 'must be the _id of an existing pipeline');
+  if (pipeline.type !== type) throw invalidField(field, `must be ${type === 'Contact' ? 'a Contact' : 'an Application'} pipeline`);
+  return pipeline;
+}
+
+function resolveStage(field: string, value: string, pipeline: PipelineRow | undefined, missingPipelineHint: string): { raw: string; id: string } {
+  if (!pipeline) throw invalidField(field, `has no pipeline to resolve in: ${missingPipelineHint}`);
+  const stage = findStage(pipeline.stages, value);
+  if (!stage) throw invalidField(field, `"${value}" is not a stage _id or name of pipeline "${pipeline.name}"`);
+  return { raw: value.trim(), id: stage.id };
+}
+
+/** The value a stage field ends up with: the one supplied, else the stored one when its pipeline changes (to re-resolve it). */
+function stageToResolve(supplied: string | null | undefined, stored: string | null | undefined, pipelineChanged: boolean) {
+  return supplied !== undefined ? supplied : pipelineChanged ? (stored ?? null) : undefined;
+}
+
+/**
+ * Validates the input against the organization's prompts and pipelines and turns it into
+ * column values (stages resolved to ids). `current` is the stored row on update; on create
+ * every reference is resolved. Nothing is written here, so a refusal leaves no trace.
+ */
+async function resolveInput(
+  ctx: AppContext,
+  organizationId: string,
+  input: ConfigurationInput,
+  current: ConfigurationRow | undefined,
+): Promise<Partial<ConfigurationValues>> {
+  const db = ctx.db;
+  const values: Partial<Record<keyof ConfigurationValues, unknown>> = {};
+  for (const [field, column] of Object.entries(PLAIN_FIELDS) as [keyof typeof PLAIN_FIELDS, keyof ConfigurationValues][]) {
+    if (input[field] !== undefined) values[column] = input[field];
+  }
+
+  if (input.configurationName !== undefined) {
+    const configurationName = input.configurationName.trim();
+    if (!configurationName) throw invalidField('configurationName', 'must not be empty');
+    values.configuration_name = configurationName;
+  }
+  if (input.inboundEmail !== undefined) values.inbound_email = input.inboundEmail?.trim() || null;
+
+  if (input.defaultProcess !== undefined) {
+    const prompt = isId(input.defaultProcess) ? await findPrompt(db, organizationId, input.defaultProcess) : undefined;
+    if (!prompt) throw invalidField('defaultProcess', 'must be the _id of an existing prompt');
+    values.default_process_id = prompt.id;
+  }
+
+  // Contact side: stages resolve in pipelineId, else the organization's default Contact
+  // pipeline; an unchanged pipeline is the one the stored initial stage belongs to.
+  const contactChanged = !current || (input.pipelineId !== undefined && input.pipelineId !== current.pipeline_id);
+  const initialStage = stageToResolve(input.initialStage, current?.initial_stage, contactChanged);
+  const pipelineStage = stageToResolve(input.pipelineStage, current?.pipeline_stage, contactChanged);
+  if (initialStage !== undefined || pipelineStage !== undefined) {
+    const pipelineId = contactChanged ? (input.pipelineId ?? null) : undefined;
+    const pipeline = pipelineId
+      ? await pipelineOfType(db, organizationId, 'pipelineId', pipelineId, 'Contact')
+      : pipelineId === null
+        ? await findDefaultPipeline(db, organizationId, 'Contact')
+        : await findPipelineOfStage(db, organizationId, current!.initial_stage_id);
+    if (pipelineId !== undefined) values.pipeline_id = pipelineId;
+    if (initialStage) {
+      const stage = resolveStage('initialStage', initialStage, pipeline, 'set pipelineId to a Contact pipeline');
+      values.initial_stage = stage.raw;
+      values.initial_stage_id = stage.id;
+    }
+    if (pipelineStage !== undefined) {
+      const stage = pipelineStage === null ? null : resolveStage('pipelineStage', pipelineStage, pipeline, 'set pipelineId to a Contact pipeline');
+      values.pipeline_stage = stage?.raw ?? null;
+      values.pipeline_stage_id = stage?.id ?? null;
+    }
+  }
+
+  // Application side: applicationPipelineId, or the default Application pipeline when an application is to be created.
+  const createApplication = input.createApplication ?? current?.create_application ?? false;
+  const storedApplicationPipelineId = current?.application_pipeline_id ?? null;
+  const suppliedApplicationPipelineId = input.applicationPipelineId !== undefined ? input.applicationPipelineId : storedApplicationPipelineId;
+  let applicationPipeline: PipelineRow | undefined;
+  if (suppliedApplicationPipelineId) {
+    applicationPipeline = await pipelineOfType(db, organizationId, 'applicationPipelineId', suppliedApplicationPipelineId, 'Application');
+  } else if (createApplication) {
+    applicationPipeline = await findDefaultPipeline(db, organizationId, 'Application');
+  }
+  const applicationPipelineId = applicationPipeline?.id ?? null;
+  const applicationChanged = applicationPipelineId !== storedApplicationPipelineId;
+  if (applicationChanged || input.applicationPipelineId !== undefined) values.application_pipeline_id = applicationPipelineId;
+  const applicationStage = stageToResolve(input.applicationPipelineStage, current?.application_pipeline_stage, applicationChanged);
+  if (applicationStage !== undefined) {
+    const stage = applicationStage === null ? null : resolveStage(
+            'applicationPipelineStage',
+            applicationStage,
+            applicationPipeline,
+            'set applicationPipelineId (or createApplication with a default Application pipeline)',
+          );
+    values.application_pipeline_stage = stage?.raw ?? null;
+    values.application_pipeline_stage_id = stage?.id ?? null;
+  }
+  return values as Partial<ConfigurationValues>;
+}
+
+/** Maps the database's refusals of a write to the client's field errors. */
+function refusedWrite(error: unknown, configurationName: string | undefined): never {
+  if (isUniqueViolation(error, 'lead_management_configs_name_key')) {
+    throw invalidField('configurationName', `"${configurationName}" is already taken by another of your configurations`);
+  }
+  if (isUniqueViolation(error, 'lead_management_configs_inbound_email_key')) {
+    throw invalidField('inboundEmail', 'is already used by another active configuration');
+  }
+  // a prompt, pipeline or stage was deleted between our check and the write
+  if (isForeignKeyViolation(error)) throw badRequest('A referenced prompt, pipeline or stage no longer exists; try again');
+  throw error;
+}
+
+export async function createConfiguration(ctx: AppContext, principal: Principal, input: CreateConfigurationInput): Promise<ConfigurationRow> {
+  const values = { ...CREATE_DEFAULTS, ...(await resolveInput(ctx, principal.organizationId, input, undefined)) } as ConfigurationValues;
+  const now = ctx.clock.now();
+  try {
+    return await insertConfiguration(ctx.db, {
+      id: newId(now),
+      organizationId: principal.organizationId,
+      userId: principal.userId,
+      now,
+      values,
+    });
+  } catch (error) {
+    refusedWrite(error, values.configuration_name);
+  }
+}
+
+/** The owner or an ADMIN of the organization may use a configuration; another organization's id is a missing one. */
+async function ownedConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<ConfigurationRow> {
+  const row = isId(id) ? await findConfiguration(ctx.db, principal.organizationId, id) : undefined;
+  if (!row) throw notFound(CONFIGURATION_NOT_FOUND);
+  if (row.user_id !== principal.userId && principal.role !== 'ADMIN') throw forbidden('Permission denied');
+  return row;
+}
+
+export const getConfiguration = ownedConfiguration;
+
+/** A rep sees their own configurations; an ADMIN sees all of the organization's. */
+export function listVisibleConfigurations(ctx: AppContext, principal: Principal): Promise<ConfigurationRow[]> {
+  return listConfigurations(ctx.db, principal.organizationId, principal.role === 'ADMIN' ? undefined : principal.userId);
+}
+
+export async function changeConfiguration(ctx: AppContext, principal: Principal, id: string, input: ConfigurationInput): Promise<ConfigurationRow> {
+  const current = await ownedConfiguration(ctx, principal, id);
+  const changes = await resolveInput(ctx, principal.organizationId, input, current);
+  let updated: ConfigurationRow | undefined;
+  try {
+    updated = await updateConfiguration(ctx.db, principal.organizationId, id, changes, ctx.clock.now());
+  } catch (error) {
+    refusedWrite(error, changes.configuration_name);
+  }
+  if (!updated) throw notFound(CONFIGURATION_NOT_FOUND);
+  return updated;
+}
+
+export async function removeConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<void> {
+  await ownedConfiguration(ctx, principal, id);
+  let deleted: boolean;
+  try {
+    deleted = await deleteConfiguration(ctx.db, principal.organizationId, id);
+  } catch (error) {
+    if (isForeignKeyViolation(error)) {
+      throw badRequest('Lead management configuration has routed leads and cannot be deleted; set its status to inactive instead');
+    }
+    throw error;
+  }
+  if (!deleted) throw notFound(CONFIGURATION_NOT_FOUND);
+}
+
+/** What lead routing needs from an active configuration: every reference resolved to an id. */
+export interface RoutingConfiguration {
+  id: string;
+  organizationId: string;
+  /** the configuration's owner */
+  userId: string;
+  configurationName: string;
+  source: string;
+  inboundEmail: string | null;
+  /** prompt that drives the AI on matched leads */
+  defaultProcessId: string;
+  isAutopilot: boolean;
+  allowRecontact: boolean;
+  starterMessage: string | null;
+  costPerLead: number;
+  /** the Contact pipeline new leads go into (pipelineId, else the default one at configuration time) */
+  pipelineId: string;
+  initialStageId: string;
+  pipelineStageId: string | null;
+  /** where a new lead is placed: pipelineStage when set, else initialStage */
+  entryStageId: string;
+  createApplication: boolean;
+  applicationName: string | null;
+  applicationStatus: string | null;
+  applicationPipelineId: string | null;
+  applicationPipelineStageId: string | null;
+  forwardToOutreach: boolean;
+  useWorkflowOnly: boolean;
+}
+
+function toRoutingConfiguration(row: ActiveConfigurationRow): RoutingConfiguration {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    configurationName: row.configuration_name,
+    source: row.source,
+    inboundEmail: row.inbound_email,
+    defaultProcessId: row.default_process_id,
+    isAutopilot: row.is_autopilot,
+    allowRecontact: row.allow_recontact,
+    starterMessage: row.starter_message,
+    costPerLead: row.cost_per_lead,
+    pipelineId: row.contact_pipeline_id,
+    initialStageId: row.initial_stage_id,
+    pipelineStageId: row.pipeline_stage_id,
+    entryStageId: row.pipeline_stage_id ?? row.initial_stage_id,
+    createApplication: row.create_application,
+    applicationName: row.application_name,
+    applicationStatus: row.application_status,
+    applicationPipelineId: row.application_pipeline_id,
+    applicationPipelineStageId: row.application_pipeline_stage_id,
+    forwardToOutreach: row.forward_to_outreach,
+    useWorkflowOnly: row.use_workflow_only,
+  };
+}
+
+/** An active configuration of the organization, for routing a lead; undefined when missing or inactive. */
+export async function getActiveConfiguration(ctx: AppContext, organizationId: string, id: string): Promise<RoutingConfiguration | undefined> {
+  const row = isId(id) ? await findActiveConfiguration(ctx.db, organizationId, id) : undefined;
+  return row && toRoutingConfiguration(row);
+}
+
+/** The active configuration an inbound address belongs to, deployment-wide (case-insensitive). */
+export async function findActiveConfigurationByInboundEmail(ctx: AppContext, address: string): Promise<RoutingConfiguration | undefined> {
+  const row = await findActiveByInboundEmail(ctx.db, address);
+  return row && toRoutingConfiguration(row);
+}

@@ -1,0 +1,136 @@
+import type { AppContext } from '../../context.ts';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/database.ts';
+import { badRequest, conflict, invalidField, notFound } from '../../http/errors.ts';
+import { isId } from '../../lib/ids.ts';
+import type { Principal } from '../auth/service.ts';
+import { assertUniqueStageNames, planStages } from './rules.ts';
+import {
+  applyStagePlan,
+  clearDefaultPipeline,
+  DEFAULT_APPLICATION_STAGES,
+  DEFAULT_CONTACT_STAGES,
+  deletePipelineUnlessUsed,
+  findPipeline,
+  findStageUsage,
+  insertPipeline,
+  lockPipeline,
+  updatePipelineRow,
+  type PipelineRow,
+  type PipelineType,
+  type StageInput,
+} from './store.ts';
+
+export const PIPELINE_NOT_FOUND = 'Pipeline not found';
+
+export function toPipelineDto(row: PipelineRow) {
+  return {
+    _id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    type: row.type,
+    isDefault: row.is_default,
+    stages: row.stages.map((stage) => ({ _id: stage.id, name: stage.name, color: stage.color })),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Two requests making different pipelines the default at once: the loser is told to retry. */
+function defaultRace(error: unknown): never {
+  if (isUniqueViolation(error, 'pipelines_default_key')) throw conflict('Another pipeline became the default at the same time; try again');
+  throw error;
+}
+
+export async function createPipeline(
+  ctx: AppContext,
+  principal: Principal,
+  input: { name: string; type: PipelineType; isDefault?: boolean; stages?: StageInput[] },
+): Promise<PipelineRow> {
+  const stages = input.stages ?? (input.type === 'Contact' ? DEFAULT_CONTACT_STAGES : DEFAULT_APPLICATION_STAGES);
+  assertUniqueStageNames(stages);
+  const now = ctx.clock.now();
+  return ctx.db
+    .transaction(async (tx) => {
+      if (input.isDefault) await clearDefaultPipeline(tx, principal.organizationId, input.type, null, now);
+      return insertPipeline(tx, principal.organizationId, {
+        name: input.name.trim(),
+        type: input.type,
+        isDefault: input.isDefault ?? false,
+        stages: stages.map((stage) => ({ name: stage.name.trim(), color: stage.color ?? null })),
+        now,
+      });
+    })
+    .catch(defaultRace);
+}
+
+export async function getPipeline(ctx: AppContext, principal: Principal, id: string): Promise<PipelineRow> {
+  const pipeline = isId(id) ? await findPipeline(ctx.db, principal.organizationId, id) : undefined;
+  if (!pipeline) throw notFound(PIPELINE_NOT_FOUND);
+  return pipeline;
+}
+
+function stageInUseError(usage: { configurationName: string | null }): never {
+  if (usage.configurationName !== null) {
+    throw invalidField('stages', `cannot drop a stage used by lead management configuration "${usage.configurationName}"`);
+  }
+  throw invalidField('stages', 'cannot drop a stage that leads are in; move them first');
+}
+
+export async function changePipeline(
+  ctx: AppContext,
+  principal: Principal,
+  id: string,
+  changes: { name?: string; isDefault?: boolean; stages?: { _id?: string; name: string; color?: string | null }[] },
+): Promise<PipelineRow> {
+  if (!isId(id)) throw notFound(PIPELINE_NOT_FOUND);
+  const { organizationId } = principal;
+  const now = ctx.clock.now();
+  return ctx.db
+    .transaction(async (tx) => {
+      const pipeline = await lockPipeline(tx, organizationId, id);
+      if (!pipeline) throw notFound(PIPELINE_NOT_FOUND);
+      if (changes.isDefault === false && pipeline.is_default) {
+        throw invalidField('isDefault', 'cannot be cleared; make another pipeline the default instead');
+      }
+      if (changes.stages) {
+        const plan = planStages(pipeline.stages, changes.stages);
+        if (plan.removed.length > 0) {
+          const usage = await findStageUsage(tx, organizationId, plan.removed);
+          if (usage.configurationName !== null || usage.usedByLeads) stageInUseError(usage);
+        }
+        await applyStagePlan(tx, organizationId, id, plan, now);
+      }
+      const makeDefault = changes.isDefault === true && !pipeline.is_default;
+      if (makeDefault) await clearDefaultPipeline(tx, organizationId, pipeline.type, id, now);
+      await updatePipelineRow(tx, organizationId, id, { name: changes.name?.trim(), makeDefault }, now);
+      return (await findPipeline(tx, organizationId, id))!;
+    })
+    .catch((error: unknown) => {
+      // a lead moved into a dropped stage between the check and the delete
+      if (isForeignKeyViolation(error)) stageInUseError({ configurationName: null });
+      return defaultRace(error);
+    });
+}
+
+export async function removePipeline(ctx: AppContext, principal: Principal, id: string): Promise<void> {
+  if (!isId(id)) throw notFound(PIPELINE_NOT_FOUND);
+  let result;
+  try {
+    result = await deletePipelineUnlessUsed(ctx.db, principal.organizationId, id);
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw badRequest('Pipeline is in use by leads and cannot be deleted');
+    throw error;
+  }
+  switch (result.outcome) {
+    case 'deleted':
+      return;
+    case 'missing':
+      throw notFound(PIPELINE_NOT_FOUND);
+    case 'default':
+      throw badRequest('The default pipeline cannot be deleted; make another pipeline the default first');
+    case 'usedByConfiguration':
+      throw badRequest(`Pipeline is in use by lead management configuration "${result.configurationName}" and cannot be deleted`);
+    case 'usedByLeads':
+      throw badRequest('Pipeline is in use by leads and cannot be deleted');
+  }
+}
