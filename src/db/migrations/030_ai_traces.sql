@@ -4,7 +4,8 @@
 CREATE TABLE ai_traces (
   id text PRIMARY KEY,
   organization_id text NOT NULL REFERENCES organizations(id),
-  lead_id text REFERENCES leads(id),
+  -- no foreign key: the first message is composed before its lead's row is written
+  lead_id text,
   -- first_touch, follow_up, reply, playground
   purpose text NOT NULL,
   model text,

@@ -1,0 +1,131 @@
+import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/database.ts';
+import { conflict, notFound } from '../../http/errors.ts';
+import { isId, newId } from '../../lib/ids.ts';
+import type { Principal } from '../auth/service.ts';
+import { enqueueOutbound } from '../messages/outbox.ts';
+import { decidePending, findApproval, insertApproval, linkMessage, listApprovals, type ApprovalRow, type ApprovalStatus } from './store.ts';
+
+export const APPROVAL_NOT_FOUND = 'Approval not found';
+
+export interface OutgoingMessage {
+  organizationId: string;
+  leadId: string;
+  configurationId: string | null;
+  /** first_touch or reply */
+  purpose: string;
+  channel: 'text' | 'email';
+  content: string;
+  composedBy: 'ai' | 'template';
+  traceId: string | null;
+  now: Date;
+  /** one key per intended send, so a retried intake never sends twice */
+  idempotencyKey: string;
+}
+
+const EMAIL_SUBJECT = 'Thanks for reaching out';
+
+function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | null) {
+  return enqueueOutbound(tx, {
+    organizationId: message.organizationId,
+    leadId: message.leadId,
+    channel: message.channel,
+    content: message.content,
+    subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
+    origin: 'first_message',
+    status: 'queued',
+    // the dispatcher holds queued messages until the lead's business hours
+    sendAt: message.now,
+    now: message.now,
+    idempotencyKey: message.idempotencyKey,
+    createdBy,
+  });
+}
+
+/**
+ * Autopilot: the message is queued for delivery. Otherwise it waits in the approval queue.
+ * Call it inside the transaction that wrote what caused the message.
+ */
+export async function sendOrHold(
+  tx: Queryable,
+  message: OutgoingMessage,
+  autopilot: boolean,
+): Promise<{ messageId: string | null; approvalId: string | null }> {
+  if (autopilot) {
+    const queued = await enqueue(tx, message, null);
+    return { messageId: queued?.id ?? null, approvalId: null };
+  }
+  const approvalId = newId(message.now);
+  await insertApproval(tx, { ...message, id: approvalId });
+  return { messageId: null, approvalId };
+}
+
+export function toApprovalDto(row: ApprovalRow) {
+  return {
+    _id: row.id,
+    leadId: row.lead_id,
+    configurationId: row.configuration_id,
+    purpose: row.purpose,
+    channel: row.channel,
+    content: row.content,
+    composedBy: row.composed_by,
+    traceId: row.trace_id,
+    status: row.status,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    messageId: row.message_id,
+    createdAt: row.created_at,
+  };
+}
+
+export const MAX_APPROVAL_PAGE = 200;
+
+export function listApprovalQueue(
+  ctx: AppContext,
+  principal: Principal,
+  query: { status?: ApprovalStatus; leadId?: string; limit?: number },
+): Promise<ApprovalRow[]> {
+  return listApprovals(ctx.db, principal.organizationId, { status: query.status, leadId: query.leadId, limit: query.limit ?? 50 });
+}
+
+/** 404 when missing; 409 naming the current status when already decided. */
+async function alreadyDecided(ctx: AppContext, principal: Principal, id: string): Promise<never> {
+  const existing = await findApproval(ctx.db, principal.organizationId, id);
+  if (!existing) throw notFound(APPROVAL_NOT_FOUND);
+  throw conflict(`Approval is already ${existing.status}`, { status: existing.status });
+}
+
+/** Approves a pending item and queues its message, exactly once (the conditional UPDATE decides). */
+export async function approve(ctx: AppContext, principal: Principal, id: string, edited?: string): Promise<ApprovalRow> {
+  if (!isId(id)) throw notFound(APPROVAL_NOT_FOUND);
+  const now = ctx.clock.now();
+  const approved = await ctx.db.transaction(async (tx) => {
+    const row = await decidePending(tx, principal.organizationId, id, { status: 'approved', userId: principal.userId, content: edited, now });
+    if (!row) return undefined;
+    const message = await enqueue(
+      tx,
+      {
+        organizationId: row.organization_id,
+        leadId: row.lead_id,
+        configurationId: row.configuration_id,
+        purpose: row.purpose,
+        channel: row.channel,
+        content: row.content,
+        composedBy: row.composed_by,
+        traceId: row.trace_id,
+        now,
+        idempotencyKey: `approval:${row.id}`,
+      },
+      principal.userId,
+    );
+    if (message) await linkMessage(tx, row.organization_id, row.id, message.id);
+    return { ...row, message_id: message?.id ?? null };
+  });
+  return approved ?? alreadyDecided(ctx, principal, id);
+}
+
+export async function reject(ctx: AppContext, principal: Principal, id: string): Promise<ApprovalRow> {
+  if (!isId(id)) throw notFound(APPROVAL_NOT_FOUND);
+  const row = await decidePending(ctx.db, principal.organizationId, id, { status: 'rejected', userId: principal.userId, now: ctx.clock.now() });
+  return row ?? alreadyDecided(ctx, principal, id);
+}

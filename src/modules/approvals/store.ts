@@ -1,0 +1,98 @@
+import type { Queryable } from '../../db/database.ts';
+import { maybeOne } from '../../db/database.ts';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
+
+export interface ApprovalRow {
+  id: string;
+  organization_id: string;
+  lead_id: string;
+  configuration_id: string | null;
+  purpose: string;
+  channel: 'text' | 'email';
+  content: string;
+  composed_by: 'ai' | 'template';
+  trace_id: string | null;
+  status: ApprovalStatus;
+  decided_by: string | null;
+  decided_at: Date | null;
+  message_id: string | null;
+  created_at: Date;
+}
+
+export async function insertApproval(
+  db: Queryable,
+  approval: {
+    id: string;
+    organizationId: string;
+    leadId: string;
+    configurationId: string | null;
+    purpose: string;
+    channel: 'text' | 'email';
+    content: string;
+    composedBy: 'ai' | 'template';
+    traceId: string | null;
+    now: Date;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO approvals (id, organization_id, lead_id, configuration_id, purpose, channel, content, composed_by, trace_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      approval.id,
+      approval.organizationId,
+      approval.leadId,
+      approval.configurationId,
+      approval.purpose,
+      approval.channel,
+      approval.content,
+      approval.composedBy,
+      approval.traceId,
+      approval.now,
+    ],
+  );
+}
+
+export function findApproval(db: Queryable, organizationId: string, id: string): Promise<ApprovalRow | undefined> {
+  return maybeOne<ApprovalRow>(db, `SELECT * FROM approvals WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+}
+
+/** Oldest first (the queue's order), keyset-paged on (created_at, id). */
+export function listApprovals(
+  db: Queryable,
+  organizationId: string,
+  filter: { status?: ApprovalStatus; leadId?: string; after?: { createdAt: Date; id: string }; limit: number },
+): Promise<ApprovalRow[]> {
+  return db.query<ApprovalRow>(
+    `SELECT * FROM approvals
+      WHERE organization_id = $1
+        AND ($2::text IS NULL OR status = $2)
+        AND ($3::text IS NULL OR lead_id = $3)
+        AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
+      ORDER BY created_at, id
+      LIMIT $6`,
+    [organizationId, filter.status ?? null, filter.leadId ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? '', filter.limit],
+  );
+}
+
+/**
+ * The one statement that decides a pending item: only a pending row changes, so of two
+ * concurrent approvals (or an approval racing a rejection) exactly one wins.
+ */
+export function decidePending(
+  db: Queryable,
+  organizationId: string,
+  id: string,
+  decision: { status: 'approved' | 'rejected'; userId: string; content?: string; now: Date },
+): Promise<ApprovalRow | undefined> {
+  return maybeOne<ApprovalRow>(
+    db,
+    `UPDATE approvals SET status = $3, decided_by = $4, decided_at = $5, content = COALESCE($6, content)
+      WHERE organization_id = $1 AND id = $2 AND status = 'pending' RETURNING *`,
+    [organizationId, id, decision.status, decision.userId, decision.now, decision.content ?? null],
+  );
+}
+
+export async function linkMessage(db: Queryable, organizationId: string, id: string, messageId: string): Promise<void> {
+  await db.query(`UPDATE approvals SET message_id = $3 WHERE organization_id = $1 AND id = $2`, [organizationId, id, messageId]);
+}
