@@ -11,6 +11,8 @@ import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
+import { approvalRoutes } from './modules/approvals/routes.ts';
+import { intakeRoutes } from './modules/intake/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
@@ -81,6 +83,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(agentRoutes(ctx));
       await api.register(campaignRoutes(ctx));
       await api.register(aiRoutes(ctx));
+      await api.register(intakeRoutes(ctx));
+      await api.register(approvalRoutes(ctx));
     },
     { prefix: '/api' },
   );
