@@ -9,6 +9,7 @@ import { useBearerAuth } from './http/auth.ts';
 import { renderNativeError, useErrorEnvelope } from './http/envelope.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
+import { autocallsDialect } from './dialects/autocalls/routes.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
 import { approvalRoutes } from './modules/approvals/routes.ts';
@@ -88,6 +89,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     { prefix: '/api' },
   );
+
+  // Vendor dialects: each its own scope with its own auth header and error envelope.
+  await server.register(autocallsDialect(ctx), { prefix: '/autocalls/api' });
 
   return { server, ctx };
 }

@@ -6,7 +6,7 @@ import { isTimeZone, toClockTime } from '../agents/schedule-window.ts';
 import { findAgent } from '../agents/store.ts';
 import type { Principal } from '../auth/service.ts';
 import { CAMPAIGN_DEFAULTS, checkStatusChange, type CampaignStatus } from './rules.ts';
-import { deleteCampaign, findCampaign, insertCampaign, updateCampaign, type CampaignFields, type CampaignRow } from './store.ts';
+import { deleteCampaign, findCampaign, findCampaignBySeq, insertCampaign, updateCampaign, type CampaignFields, type CampaignRow } from './store.ts';
 
 export const CAMPAIGN_NOT_FOUND = 'Campaign not found';
 
@@ -33,6 +33,12 @@ export async function getCampaign(ctx: AppContext, principal: Principal, id: str
   const campaign = isId(id) ? await findCampaign(ctx.db, principal.organizationId, id) : undefined;
   if (!campaign) throw notFound(CAMPAIGN_NOT_FOUND);
   return campaign;
+}
+
+/** The campaign with this integer id (Autocalls addresses campaigns by it), if any. */
+export function campaignByNumber(ctx: AppContext, principal: Principal, numericId: number): Promise<CampaignRow | undefined> {
+  if (!Number.isSafeInteger(numericId) || numericId <= 0) return Promise.resolve(undefined);
+  return findCampaignBySeq(ctx.db, principal.organizationId, numericId);
 }
 
 async function checkFields(ctx: AppContext, principal: Principal, fields: Partial<CampaignFields>): Promise<void> {
