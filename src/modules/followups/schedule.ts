@@ -31,8 +31,8 @@ const HOUR_MS = 3_600_000;
 
 export const FOLLOW_UP_CHANNELS = ['text', 'call', 'email'] as const;
 export type FollowUpChannel = (typeof FOLLOW_UP_CHANNELS)[number];
-// a plain enum (not a union of literals) so a wrong value reports "must be one of: text, call, email"
-export const FollowUpChannelSchema = Type.Unsafe<FollowUpChannel>({ type: 'string', enum: [...FOLLOW_UP_CHANNELS] });
+// literals (not an Unsafe enum) so every TypeBox-based type provider infers the union
+export const FollowUpChannelSchema = Type.Union([Type.Literal('text'), Type.Literal('call'), Type.Literal('email')]);
 
 export const FollowUpStepSchema = Type.Object(
   {
@@ -86,7 +86,13 @@ function schemaIssues(value: unknown, field: string): FieldIssue[] {
     validators.set(field, validate);
   }
   if (validate({ [field]: value })) return [];
-  return toAppError({ validation: validate.errors ?? [] }).issues;
+  // a wrong channel fails every literal of the union: report it once, naming the choices
+  const byField = new Map<string, FieldIssue>();
+  for (const issue of toAppError({ validation: validate.errors ?? [] }).issues) {
+    const choices = issue.field.endsWith('.channel') ? { ...issue, message: `${issue.field} must be one of: ${FOLLOW_UP_CHANNELS.join(', ')}` } : issue;
+    if (!byField.has(issue.field) || choices !== issue) byField.set(issue.field, choices);
+  }
+  return [...byField.values()];
 }
 
 function ruleIssues(config: FollowUpConfig, context: FollowUpConfigContext, field: string): FieldIssue[] {
