@@ -9,10 +9,13 @@ import { useBearerAuth } from './http/auth.ts';
 import { renderNativeError, useErrorEnvelope } from './http/envelope.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
+import { aptenDialect } from './dialects/apten/routes.ts';
 import { autocallsDialect } from './dialects/autocalls/routes.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
 import { approvalRoutes } from './modules/approvals/routes.ts';
+import { inboundRoutes } from './modules/inbound/routes.ts';
 import { intakeRoutes } from './modules/intake/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
@@ -20,6 +23,7 @@ import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { leadManagementRoutes } from './modules/lead-management/routes.ts';
+import { leadRoutes } from './modules/leads/routes.ts';
 import { pipelineRoutes } from './modules/pipelines/routes.ts';
 import { promptRoutes } from './modules/prompts/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
@@ -83,14 +87,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(leadManagementRoutes(ctx));
       await api.register(agentRoutes(ctx));
       await api.register(campaignRoutes(ctx));
+      await api.register(leadRoutes(ctx));
+      await api.register(activityRoutes(ctx));
       await api.register(aiRoutes(ctx));
       await api.register(intakeRoutes(ctx));
+      await api.register(inboundRoutes(ctx));
       await api.register(approvalRoutes(ctx));
     },
     { prefix: '/api' },
   );
 
   // Vendor dialects: each its own scope with its own auth header and error envelope.
+  await server.register(aptenDialect(ctx), { prefix: '/apten/v1' });
   await server.register(autocallsDialect(ctx), { prefix: '/autocalls/api' });
 
   return { server, ctx };

@@ -37,12 +37,14 @@ import {
   findLeadBySeqRow,
   findStage,
   insertLead,
+  listLeadEvents,
   listLeadRows,
   lockLead,
   recordLeadCreated,
   softDeleteLead,
   writeLeadUpdate,
   type LeadColumns,
+  type LeadEventRow,
   type LeadFilters,
   type LeadRow,
   type LockedLeadRow,
@@ -68,10 +70,10 @@ export type LeadActor = Pick<Principal, 'organizationId'> & Partial<Pick<Princip
 
 export interface Assignment {
   userId: string;
-  name?: string | null;
-  email?: string | null;
-  photoUrl?: string | null;
-  note?: string | null;
+  name: string | null;
+  email: string | null;
+  photoUrl: string | null;
+  note: string | null;
   assignedAt: string;
   status: (typeof ASSIGNMENT_STATUSES)[number];
 }
@@ -176,6 +178,8 @@ export interface CreateLeadOptions {
 
 export interface UpdateLeadOptions {
   expectedVersion?: number;
+  /** an activity happened at this time: lastActivityDate moves forward to it, never back */
+  activityAt?: Date;
   system?: boolean;
   /** explicit dedupe key to store with a contact change (see CreateLeadOptions) */
   dedupeKey?: string | null;
@@ -284,7 +288,7 @@ function normaliseAssignment(input: AssignmentInput, now: Date): Assignment {
   };
 }
 
-async function checkReferences(ctx: AppContext, organizationId: string, fields: LeadFields): Promise<void> {
+async function checkReferences(db: Queryable, organizationId: string, fields: LeadFields): Promise<void> {
   const ids: ReferenceIds = {
     agentId: fields.agentId,
     campaignId: fields.campaignId,
@@ -295,7 +299,7 @@ async function checkReferences(ctx: AppContext, organizationId: string, fields: 
   const given = (Object.keys(ids) as (keyof ReferenceIds)[]).filter((key) => ids[key] !== undefined && ids[key] !== null);
   if (given.length === 0) return;
   const malformed = given.filter((key) => !isId(ids[key]));
-  const exists = malformed.length === given.length ? undefined : await existingReferences(ctx.db, organizationId, ids);
+  const exists = malformed.length === given.length ? undefined : await existingReferences(db, organizationId, ids);
   const missing: FieldIssue[] = given
     .filter((key) => !exists?.[key])
     .map((key) => ({ field: key, message: `${key} does not exist` }));
@@ -306,7 +310,13 @@ async function checkReferences(ctx: AppContext, organizationId: string, fields: 
  * The column values for the plain fields of a create or patch, validated and normalised
  * (phone to E.164, email trimmed, timezone checked, status rules, assignment filled in).
  */
-async function columnsFor(ctx: AppContext, organizationId: string, fields: LeadFields, system: boolean): Promise<LeadColumns> {
+async function columnsFor(
+  ctx: AppContext,
+  db: Queryable,
+  organizationId: string,
+  fields: LeadFields,
+  system: boolean,
+): Promise<LeadColumns> {
   const columns: LeadColumns = {};
   const issues: FieldIssue[] = [];
   const fail = (error: AppError) => issues.push(...error.issues);
@@ -314,7 +324,7 @@ async function columnsFor(ctx: AppContext, organizationId: string, fields: LeadF
   if (fields.phone !== undefined) {
     if (fields.phone === null || fields.phone.trim() === '') columns.phone = null;
     else {
-      const organization = await findOrganization(ctx.db, organizationId);
+      const organization = await findOrganization(db, organizationId);
       const phone = toE164(fields.phone, organization?.default_country ?? ctx.config.defaultCountry);
       if (phone === undefined) fail(invalidField('phone', 'is not a valid phone number'));
       columns.phone = phone ?? null;
@@ -379,15 +389,15 @@ async function columnsFor(ctx: AppContext, organizationId: string, fields: LeadF
   for (const [field, name] of direct) {
     if (fields[field] !== undefined) (columns as Record<string, unknown>)[name] = fields[field];
   }
-  await checkReferences(ctx, organizationId, fields);
+  await checkReferences(db, organizationId, fields);
   return columns;
 }
 
 const displayName = (first: string | null | undefined, last: string | null | undefined) =>
   [first, last].filter((part) => part && part.trim()).join(' ') || null;
 
-async function resolveStage(ctx: AppContext, organizationId: string, reference: string | null, pipelineId: string | null): Promise<StageRef> {
-  const stage = await findStage(ctx.db, organizationId, reference, pipelineId);
+async function resolveStage(db: Queryable, organizationId: string, reference: string | null, pipelineId: string | null): Promise<StageRef> {
+  const stage = await findStage(db, organizationId, reference, pipelineId);
   if (!stage) throw invalidField(reference === null ? 'pipelineId' : 'stageId', reference === null ? 'has no stages' : 'does not exist');
   if (pipelineId !== null && stage.pipeline_id !== pipelineId) throw invalidField('stageId', 'does not belong to pipelineId');
   return stage;
@@ -412,9 +422,9 @@ function customFieldsBoundsError(error: unknown): AppError | undefined {
 export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLead, options: CreateLeadOptions = {}): Promise<Lead> {
   const organizationId = actor.organizationId;
   const now = ctx.clock.now();
-  const columns = await columnsFor(ctx, organizationId, input, options.system ?? false);
+  const columns = await columnsFor(ctx, ctx.db, organizationId, input, options.system ?? false);
   if (input.additionalInfo !== undefined) checkCustomFields(input.additionalInfo);
-  const stage = await resolveStage(ctx, organizationId, input.stageId ?? null, input.pipelineId ?? null);
+  const stage = await resolveStage(ctx.db, organizationId, input.stageId ?? null, input.pipelineId ?? null);
   const dedupeKey =
     options.dedupeKey !== undefined ? options.dedupeKey : options.dedupe === 'allow' ? null : defaultDedupeKey(columns.phone, columns.email);
   const hotScore =
@@ -550,34 +560,60 @@ export async function updateLead(
   options: UpdateLeadOptions = {},
 ): Promise<Lead> {
   if (!isId(id)) throw notFound(LEAD_NOT_FOUND);
+  return ctx.db.transaction((tx) => updateLeadWithin(ctx, tx, actor, id, patch, options));
+}
+
+/**
+ * updateLead inside a transaction the caller already holds (e.g. activities, which add a
+ * row and then let the lead recompute its heat in the same transaction).
+ */
+export async function updateLeadWithin(
+  ctx: AppContext,
+  tx: Queryable,
+  actor: LeadActor,
+  id: string,
+  patch: LeadPatch,
+  options: UpdateLeadOptions = {},
+): Promise<Lead> {
   const organizationId = actor.organizationId;
   const now = ctx.clock.now();
-  const columns = await columnsFor(ctx, organizationId, patch, options.system ?? false);
+  const columns = await columnsFor(ctx, tx, organizationId, patch, options.system ?? false);
   if (patch.additionalInfo !== undefined) checkCustomFields(patch.additionalInfo);
   const stage =
     patch.stageId !== undefined && patch.stageId !== null
-      ? await resolveStage(ctx, organizationId, patch.stageId, patch.pipelineId ?? null)
+      ? await resolveStage(tx, organizationId, patch.stageId, patch.pipelineId ?? null)
       : patch.pipelineId
-        ? await resolveStage(ctx, organizationId, null, patch.pipelineId)
+        ? await resolveStage(tx, organizationId, null, patch.pipelineId)
         : undefined;
-
+  const before = isId(id) ? await lockLead(tx, organizationId, id) : undefined;
+  if (!before) throw notFound(LEAD_NOT_FOUND);
+  if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) {
+    throw preconditionFailed(`Lead has changed (version ${before.version}, expected ${options.expectedVersion})`);
+  }
+  const write = planUpdate(before, columns, stage, patch, options, now, actor);
+  const apply = () => writeLeadUpdate(tx, { ...write, organizationId, id, now, actor: actorOf(actor) });
   try {
-    const row = await ctx.db.transaction(async (tx) => {
-      const before = await lockLead(tx, organizationId, id);
-      if (!before) throw notFound(LEAD_NOT_FOUND);
-      if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) {
-        throw preconditionFailed(`Lead has changed (version ${before.version}, expected ${options.expectedVersion})`);
-      }
-      const write = planUpdate(before, columns, stage, patch, options, now, actor);
-      return writeLeadUpdate(tx, { ...write, organizationId, id, now, actor: actorOf(actor) });
-    });
-    return toLead(row);
+    const dedupeKey = write.columns.dedupe_key;
+    return toLead(dedupeKey ? await withDuplicateCheck(tx, organizationId, dedupeKey, apply) : await apply());
   } catch (error) {
-    if (isUniqueViolation(error, 'leads_dedupe_key')) {
-      const key = options.dedupeKey ?? defaultDedupeKey(columns.phone, columns.email);
-      if (key) throw await duplicateError(ctx.db, organizationId, key);
-    }
     throw customFieldsBoundsError(error) ?? error;
+  }
+}
+
+/**
+ * Runs a write that may collide on the dedupe index inside a savepoint, so a collision can
+ * still read which lead holds the key in the same transaction and answer 409 with its id.
+ */
+async function withDuplicateCheck<T>(tx: Queryable, organizationId: string, dedupeKey: string, write: () => Promise<T>): Promise<T> {
+  await tx.query('SAVEPOINT lead_dedupe');
+  try {
+    const result = await write();
+    await tx.query('RELEASE SAVEPOINT lead_dedupe');
+    return result;
+  } catch (error) {
+    await tx.query('ROLLBACK TO SAVEPOINT lead_dedupe');
+    if (isUniqueViolation(error, 'leads_dedupe_key')) throw await duplicateError(tx, organizationId, dedupeKey);
+    throw error;
   }
 }
 
@@ -613,6 +649,10 @@ function planUpdate(
     const email = columns.email !== undefined ? columns.email : before.email;
     if (options.dedupeKey !== undefined) columns.dedupe_key = options.dedupeKey;
     else if (wasDefault) columns.dedupe_key = defaultDedupeKey(phone, email);
+  }
+
+  if (options.activityAt && columns.last_activity_date === undefined && (!before.last_activity_date || options.activityAt > before.last_activity_date)) {
+    columns.last_activity_date = options.activityAt;
   }
 
   const activities: SystemActivity[] = [];
@@ -709,6 +749,16 @@ export async function listLeads(
   const rows = await listLeadRows(ctx.db, actor.organizationId, filters, cursor ? decodeCursor(cursor) : undefined, size + 1);
   const leads = rows.slice(0, size).map(toLead);
   return { leads, nextCursor: rows.length > size ? encodeCursor(leads[leads.length - 1]) : null };
+}
+
+/** The lead's change log, oldest first. */
+export async function listEvents(ctx: AppContext, actor: LeadActor, leadId: string): Promise<LeadEventRow[]> {
+  await getLead(ctx, actor, leadId);
+  return listLeadEvents(ctx.db, actor.organizationId, leadId);
+}
+
+export function toEventDto(row: LeadEventRow) {
+  return { id: row.id, leadId: row.lead_id, actor: row.actor, actorUserId: row.actor_user_id, kind: row.kind, changes: row.changes, at: row.at };
 }
 
 export type { LeadFilters };

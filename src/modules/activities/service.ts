@@ -1,0 +1,176 @@
+/**
+ * The CRM timeline of a lead (Convocore's crmActivities). Stable interface:
+ * - `addActivity(ctx, actor, leadId, input)`: a new activity (client-chosen `id` allowed).
+ * - `changeActivity(ctx, actor, leadId, activityId, input)`: changes the given fields.
+ * - `upsertActivities(ctx, actor, leadId, inputs)`: Convocore's semantics, by id, in one
+ *   transaction.
+ * - `listActivities(ctx, actor, leadId)`, `toActivityDto(row)`.
+ * The notes history is only ever appended to. Every write lets the lead recompute its heat
+ * score (replies, completed demos and meetings, last activity) in the same transaction.
+ */
+import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/database.ts';
+import { badRequest, invalidField, notFound } from '../../http/errors.ts';
+import { isId, newId } from '../../lib/ids.ts';
+import { getLead, LEAD_NOT_FOUND, updateLeadWithin, type LeadActor } from '../leads/service.ts';
+import { findActivity, listActivityRows, upsertActivityRow, type ActivityColumns, type ActivityRow, type NoteEntry } from './store.ts';
+
+export const ACTIVITY_TYPES = ['Message', 'Call', 'Email', 'Demo', 'Meeting', 'Follow-Up', 'Note', 'Stage Change', 'Handoff', 'System'] as const;
+export const ACTIVITY_CHANNELS = [
+  'LinkedIn',
+  'WhatsApp',
+  'Instagram',
+  'Facebook',
+  'Email',
+  'Phone/Call',
+  'Zoom/Video',
+  'In Person',
+  'Referral',
+  'Web Chat',
+  'Unknown',
+] as const;
+
+export const ACTIVITY_NOT_FOUND = 'Activity not found';
+
+type When = Date | string | number;
+
+export interface ActivityInput {
+  id?: string;
+  /** one of ACTIVITY_TYPES (the route schemas check it) */
+  type?: string;
+  title?: string | null;
+  date?: When | null;
+  dueDate?: When | null;
+  completed?: boolean;
+  responded?: boolean;
+  /** one of ACTIVITY_CHANNELS */
+  firstChannel?: string | null;
+  firstEngaged?: boolean | null;
+  secondChannel?: string | null;
+  secondEngaged?: boolean | null;
+  note?: string | null;
+  notesHistory?: NoteEntry[];
+  metadata?: Record<string, unknown>;
+}
+
+export function toActivityDto(row: ActivityRow) {
+  return {
+    id: row.id,
+    leadId: row.lead_id,
+    type: row.type,
+    title: row.title,
+    date: row.date,
+    dueDate: row.due_date,
+    completed: row.completed,
+    responded: row.responded,
+    firstChannel: row.first_channel,
+    firstEngaged: row.first_engaged,
+    secondChannel: row.second_channel,
+    secondEngaged: row.second_engaged,
+    note: row.note,
+    notesHistory: row.notes_history,
+    metadata: row.metadata,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toDate(value: When | null | undefined, field: string): Date | null | undefined {
+  if (value === undefined || value === null) return value;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw invalidField(field, 'must be a date');
+  return date;
+}
+
+function columnsOf(input: ActivityInput): ActivityColumns {
+  return {
+    type: input.type,
+    title: input.title,
+    date: toDate(input.date, 'date'),
+    due_date: toDate(input.dueDate, 'dueDate'),
+    completed: input.completed,
+    responded: input.responded,
+    first_channel: input.firstChannel,
+    first_engaged: input.firstEngaged,
+    second_channel: input.secondChannel,
+    second_engaged: input.secondEngaged,
+    note: input.note,
+    metadata: input.metadata,
+  };
+}
+
+const actorName = (actor: LeadActor) => actor.email ?? (actor.userId ? `user:${actor.userId}` : 'system');
+
+/** Writes one activity (insert or change by id) without touching the lead. */
+async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, input: ActivityInput, mustExist: boolean) {
+  const id = input.id ?? newId(ctx.clock.now());
+  if (id.length === 0 || id.length > 100) throw invalidField('id', 'must be 1 to 100 characters');
+  const existing = await findActivity(tx, actor.organizationId, leadId, id);
+  if (mustExist && !existing) throw notFound(ACTIVITY_NOT_FOUND);
+  if (!existing && input.type === undefined) throw invalidField('type', 'is required');
+  const now = ctx.clock.now();
+  const row = await upsertActivityRow(tx, actor.organizationId, leadId, {
+    id,
+    columns: columnsOf(input),
+    notesToAppend: input.notesHistory ?? [],
+    noteEntry: input.note ? { ...(actor.userId ? { agentId: actor.userId } : {}), agentName: actorName(actor), text: input.note, timestamp: now.toISOString() } : null,
+    createdBy: actorName(actor),
+    now,
+  });
+  if (!row) throw notFound(LEAD_NOT_FOUND);
+  return row;
+}
+
+/**
+ * Writes activities and then lets the lead recompute what depends on its timeline (heat,
+ * last activity date), all in one transaction.
+ */
+async function writeActivities(
+  ctx: AppContext,
+  actor: LeadActor,
+  leadId: string,
+  inputs: ActivityInput[],
+  mustExist: boolean,
+): Promise<ActivityRow[]> {
+  if (!isId(leadId)) throw notFound(LEAD_NOT_FOUND);
+  return ctx.db.transaction(async (tx) => {
+    const rows: ActivityRow[] = [];
+    for (const input of inputs) rows.push(await writeActivity(ctx, tx, actor, leadId, input, mustExist));
+    const activityAt = rows
+      .map((row) => row.date ?? row.updated_at)
+      .reduce<Date | undefined>((latest, date) => (latest && latest >= date ? latest : date), undefined);
+    await updateLeadWithin(ctx, tx, actor, leadId, {}, { activityAt });
+    return rows;
+  });
+}
+
+export async function addActivity(ctx: AppContext, actor: LeadActor, leadId: string, input: ActivityInput): Promise<ActivityRow> {
+  if (input.id !== undefined && isId(leadId)) {
+    const existing = await findActivity(ctx.db, actor.organizationId, leadId, input.id);
+    if (existing) throw badRequest(`An activity with id ${input.id} already exists; PATCH it instead`);
+  }
+  const [row] = await writeActivities(ctx, actor, leadId, [input], false);
+  return row;
+}
+
+export async function changeActivity(
+  ctx: AppContext,
+  actor: LeadActor,
+  leadId: string,
+  activityId: string,
+  input: Omit<ActivityInput, 'id'>,
+): Promise<ActivityRow> {
+  const [row] = await writeActivities(ctx, actor, leadId, [{ ...input, id: activityId }], true);
+  return row;
+}
+
+/** Convocore's crmActivities: each by id, inserted or changed; never removes one. */
+export function upsertActivities(ctx: AppContext, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
+  return writeActivities(ctx, actor, leadId, inputs, false);
+}
+
+export async function listActivities(ctx: AppContext, actor: LeadActor, leadId: string): Promise<ActivityRow[]> {
+  await getLead(ctx, actor, leadId);
+  return listActivityRows(ctx.db, actor.organizationId, leadId);
+}

@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+
+let app: TestApp;
+let admin: Account;
+let other: Account;
+let phoneCounter = 2000;
+
+/** A fresh, realistic New York number for each lead so tests never collide on dedupe. */
+const nextPhone = () => `+1 212 555 ${String(phoneCounter++).padStart(4, '0')}`;
+
+before(async () => {
+  app = await startApp();
+  admin = await registerOrganization(app, 'Acme');
+  other = await registerOrganization(app, 'Rival');
+});
+after(() => app.close());
+
+async function createLead(body: Record<string, unknown> = {}, account = admin) {
+  const res = await app.request('POST', '/api/leads', { token: account.token, body: { phone: nextPhone(), ...body } });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data;
+}
+
+const patch = (id: string, body: unknown, headers?: Record<string, string>) =>
+  app.request('PATCH', `/api/leads/${id}`, { token: admin.token, body, headers });
+
+describe('creating leads', () => {
+  test('answers 201 with the lead: E.164 phone, derived name, first stage of the default pipeline, version 1', async () => {
+    const res = await app.request('POST', '/api/leads', {
+      token: admin.token,
+      body: { firstName: 'Ada', lastName: 'Lovelace', phone: '(212) 555-0199', email: 'Ada@Example.com', timezone: 'America/New_York', source: 'web' },
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.body.success, true);
+    const lead = res.body.data;
+    assert.match(lead._id, /^[0-9a-f]{24}$/);
+    assert.equal(lead.phone, '+12125550199');
+    assert.equal(lead.name, 'Ada Lovelace');
+    assert.equal(lead.stageName, 'New Lead');
+    assert.equal(lead.status, 'created');
+    assert.equal(lead.version, 1);
+    assert.equal(lead.ownerId, admin.userId);
+    assert.equal(lead.hotLabel, 'cold');
+    assert.equal(res.headers.get('etag'), '"1"');
+    assert.equal(lead.dedupeKey, undefined, 'the dedupe key is internal');
+  });
+
+  test('phone formats normalise to E.164; impossible numbers answer 400 naming phone', async () => {
+    const cases: [string, string][] = [
+      ['+1 (212) 555-0123', '+12125550123'],
+      ['212.555.0124', '+12125550124'],
+      ['0044 20 7946 0958', '+442079460958'],
+      ['+44 20 7946 0959', '+442079460959'],
+      ['+1 (555) 555-5555', '+15555555555'],
+    ];
+    for (const [input, e164] of cases) {
+      const lead = await createLead({ phone: input });
+      assert.equal(lead.phone, e164, input);
+    }
+    for (const bad of ['12', 'call me', '+1 212 555 01234567']) {
+      const res = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: bad } });
+      assert.equal(res.status, 400, bad);
+      assert.match(res.body.error, /phone/);
+    }
+  });
+
+  test('email and timezone are validated', async () => {
+    const email = await app.request('POST', '/api/leads', { token: admin.token, body: { email: 'not-an-email' } });
+    assert.equal(email.status, 400);
+    assert.match(email.body.error, /email/);
+    const zone = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: nextPhone(), timezone: 'Mars/Olympus' } });
+    assert.equal(zone.status, 400);
+    assert.match(zone.body.error, /timezone/);
+  });
+
+  test('unknown top-level fields answer 400 listing each of them', async () => {
+    const res = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: nextPhone(), colour: 'red', size: 3 } });
+    assert.equal(res.status, 400);
+    assert.match(res.body.error, /colour/);
+    assert.match(res.body.error, /size/);
+    const update = await patch((await createLead())._id, { nickname: 'x' });
+    assert.equal(update.status, 400);
+    assert.match(update.body.error, /nickname/);
+  });
+
+  test('a duplicate phone (any format) or, without phone, email answers 409 with the existing id', async () => {
+    const lead = await createLead({ phone: '+1 212 555 0188' });
+    const dup = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: '(212) 555-0188' } });
+    assert.equal(dup.status, 409);
+    assert.deepEqual(dup.body, { success: false, error: 'Lead already exists', data: { id: lead._id } });
+
+    const byEmail = await app.request('POST', '/api/leads', { token: admin.token, body: { email: 'dup@example.com' } });
+    assert.equal(byEmail.status, 201);
+    const again = await app.request('POST', '/api/leads', { token: admin.token, body: { email: 'DUP@example.com' } });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.data.id, byEmail.body.data._id);
+
+    // another organization may hold the same phone
+    const elsewhere = await app.request('POST', '/api/leads', { token: other.token, body: { phone: '+1 212 555 0188' } });
+    assert.equal(elsewhere.status, 201);
+    // a deleted lead frees its phone
+    assert.equal((await app.request('DELETE', `/api/leads/${lead._id}`, { token: admin.token })).status, 200);
+    assert.equal((await app.request('POST', '/api/leads', { token: admin.token, body: { phone: '+1 212 555 0188' } })).status, 201);
+  });
+
+  test('two concurrent creates of one phone: exactly one 201 and one 409', async () => {
+    const phone = nextPhone();
+    const results = await Promise.all([0, 1].map(() => app.request('POST', '/api/leads', { token: admin.token, body: { phone } })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409]);
+    const created = results.find((r) => r.status === 201)!;
+    const conflict = results.find((r) => r.status === 409)!;
+    assert.equal(conflict.body.data.id, created.body.data._id);
+  });
+
+  test('status: clients may set created, completed, reached-max-retries; system statuses answer 400 saying so', async () => {
+    const lead = await createLead({ status: 'completed' });
+    assert.equal(lead.status, 'completed');
+    const system = await patch(lead._id, { status: 'scheduled' });
+    assert.equal(system.status, 400);
+    assert.match(system.body.error, /assigned automatically/);
+    const unknown = await patch(lead._id, { status: 'banana' });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body.error, /status/);
+    assert.equal((await patch(lead._id, { status: 'reached-max-retries' })).body.data.status, 'reached-max-retries');
+  });
+});
+
+describe('updating leads', () => {
+  test('additionalInfo merges as RFC 7396: adds, replaces, null removes, untouched keys kept, nested objects merge', async () => {
+    const lead = await createLead({ additionalInfo: { keep: 1, replace: 'old', drop: true, nested: { a: 1, b: 2 } } });
+    const res = await patch(lead._id, { additionalInfo: { replace: 'new', drop: null, added: [1, 2], nested: { b: null, c: 3 } } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data.additionalInfo, { keep: 1, replace: 'new', added: [1, 2], nested: { a: 1, c: 3 } });
+  });
+
+  test('100 concurrent PATCHes each adding a different key leave all 100 keys', async () => {
+    const lead = await createLead({ additionalInfo: { base: true } });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => patch(lead._id, { additionalInfo: { [`key${i}`]: i } })),
+    );
+    assert.ok(results.every((r) => r.status === 200));
+    const final = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
+    assert.equal(Object.keys(final.body.data.additionalInfo).length, 101);
+    for (let i = 0; i < 100; i++) assert.equal(final.body.data.additionalInfo[`key${i}`], i);
+    assert.equal(final.body.data.version, 101);
+  });
+
+  test('__proto__ and constructor keys are stored as plain data', async () => {
+    const lead = await createLead();
+    const res = await app.request('PATCH', `/api/leads/${lead._id}`, {
+      token: admin.token,
+      raw: `{"additionalInfo":{"__proto__":{"polluted":true},"constructor":"x"}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    const fetched = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
+    assert.match(fetched.text, /"__proto__":\{"polluted":true\}/);
+    assert.match(fetched.text, /"constructor":"x"/);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('additionalInfo is bounded: key count, key length and size answer a clear 400, nothing written', async () => {
+    const lead = await createLead();
+    const tooMany = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i]));
+    const many = await patch(lead._id, { additionalInfo: tooMany });
+    assert.equal(many.status, 400);
+    assert.match(many.body.error, /additionalInfo.*200 keys/);
+    const long = await patch(lead._id, { additionalInfo: { ['x'.repeat(101)]: 1 } });
+    assert.equal(long.status, 400);
+    assert.match(long.body.error, /additionalInfo/);
+    const big = await patch(lead._id, { additionalInfo: { blob: 'x'.repeat(70_000) } });
+    assert.equal(big.status, 400);
+    assert.match(big.body.error, /additionalInfo/);
+    // the total stays bounded across several merges too
+    const half = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`a${i}`, i]));
+    assert.equal((await patch(lead._id, { additionalInfo: half })).status, 200);
+    const more = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`b${i}`, i]));
+    const over = await patch(lead._id, { additionalInfo: more });
+    assert.equal(over.status, 400);
+    assert.match(over.body.error, /additionalInfo/);
+    const current = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
+    assert.equal(Object.keys(current.body.data.additionalInfo).length, 150);
+  });
+
+  test('If-Match or body version makes an update conditional: stale → 412, current applies', async () => {
+    const lead = await createLead();
+    const got = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
+    const etag = got.headers.get('etag')!;
+    assert.equal(etag, '"1"');
+    const first = await patch(lead._id, { source: 'a' }, { 'if-match': etag });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('etag'), '"2"');
+    const stale = await patch(lead._id, { source: 'b' }, { 'if-match': etag });
+    assert.equal(stale.status, 412);
+    assert.equal(stale.body.success, false);
+    const staleBody = await patch(lead._id, { source: 'c', version: 1 });
+    assert.equal(staleBody.status, 412);
+    const fresh = await patch(lead._id, { source: 'd', version: 2 });
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.body.data.source, 'd');
+    const unconditional = await patch(lead._id, { source: 'e' });
+    assert.equal(unconditional.body.data.version, 4);
+    const bad = await patch(lead._id, { source: 'f' }, { 'if-match': 'yesterday' });
+    assert.equal(bad.status, 400);
+  });
+
+  test('agentId can be set once and never changed', async () => {
+    const agent = await app.request('POST', '/api/agents', { token: admin.token, body: { name: `Agent ${nextPhone()}` } });
+    assert.equal(agent.status, 201, agent.text);
+    const agentId = agent.body.data._id ?? agent.body.data.id;
+    const second = await app.request('POST', '/api/agents', { token: admin.token, body: { name: `Agent ${nextPhone()}` } });
+    const secondId = second.body.data._id ?? second.body.data.id;
+    const lead = await createLead();
+    assert.equal((await patch(lead._id, { agentId })).body.data.agentId, agentId);
+    assert.equal((await patch(lead._id, { agentId })).status, 200, 'the same value is not a change');
+    const change = await patch(lead._id, { agentId: secondId });
+    assert.equal(change.status, 400);
+    assert.match(change.body.error, /agentId/);
+    const foreign = await app.request('POST', '/api/leads', { token: other.token, body: { phone: nextPhone(), agentId } });
+    assert.equal(foreign.status, 400, 'another organization\'s agent does not exist for this one');
+    assert.match(foreign.body.error, /agentId/);
+  });
+
+  test('changing the phone to another lead\'s phone answers 409 with that lead\'s id', async () => {
+    const a = await createLead();
+    const b = await createLead();
+    const res = await patch(b._id, { phone: a.phone });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.data.id, a._id);
+    const ok = await patch(b._id, { phone: nextPhone() });
+    assert.equal(ok.status, 200);
+  });
+
+  test('a stage change writes a Stage Change activity and a stage-history row; by name or id', async () => {
+    const lead = await createLead({ source: 'facebook' });
+    const res = await patch(lead._id, { stageId: 'Contacted' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.stageName, 'Contacted');
+    const stageId = res.body.data.stageId;
+    const activities = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
+    const change = activities.body.data.find((a: any) => a.type === 'Stage Change');
+    assert.ok(change, 'Stage Change activity');
+    assert.equal(change.metadata.fromStage, 'New Lead');
+    assert.equal(change.metadata.toStage, 'Contacted');
+    assert.equal(change.metadata.by, admin.email);
+    const history = await app.db.query<any>(
+      `SELECT from_stage_id, to_stage_id, source, changed_by FROM stage_history WHERE lead_id = $1 ORDER BY id`,
+      [lead._id],
+    );
+    assert.equal(history.length, 2, 'creation and the change');
+    assert.equal(history[0].from_stage_id, null);
+    assert.equal(history[1].from_stage_id, lead.stageId);
+    assert.equal(history[1].to_stage_id, stageId);
+    assert.equal(history[1].source, 'facebook');
+    // the same stage again is not a change
+    await patch(lead._id, { stageId });
+    const again = await app.db.query(`SELECT 1 FROM stage_history WHERE lead_id = $1`, [lead._id]);
+    assert.equal(again.length, 2);
+    const missing = await patch(lead._id, { stageId: 'Nowhere' });
+    assert.equal(missing.status, 400);
+    assert.match(missing.body.error, /stageId/);
+  });
+
+  test('an assignment writes a Handoff activity; the assignee filter finds the lead', async () => {
+    const lead = await createLead();
+    const res = await patch(lead._id, { assignedTo: { userId: 'rep-7', name: 'Rita Rep', note: 'hot one' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.assignedTo.userId, 'rep-7');
+    assert.equal(res.body.data.assignedTo.status, 'pending');
+    assert.equal(res.body.data.assignedTo.assignedAt, app.clock.now().toISOString());
+    const activities = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
+    const handoffs = activities.body.data.filter((a: any) => a.type === 'Handoff');
+    assert.equal(handoffs.length, 1);
+    assert.equal(handoffs[0].metadata.to.userId, 'rep-7');
+    // changing only the assignment's status is not a new handoff
+    await patch(lead._id, { assignedTo: { userId: 'rep-7', status: 'accepted' } });
+    const after = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
+    assert.equal(after.body.data.filter((a: any) => a.type === 'Handoff').length, 1);
+    const list = await app.request('GET', '/api/leads?assignee=rep-7', { token: admin.token });
+    assert.deepEqual(list.body.data.leads.map((l: any) => l._id), [lead._id]);
+  });
+
+  test('every change is in the event log with who, when, old and new values', async () => {
+    const lead = await createLead({ firstName: 'Old', additionalInfo: { a: 1 } });
+    app.clock.advance(60_000);
+    await patch(lead._id, { firstName: 'New', additionalInfo: { a: 2, b: 3 } });
+    const res = await app.request('GET', `/api/leads/${lead._id}/events`, { token: admin.token });
+    assert.equal(res.status, 200);
+    const [created, updated] = res.body.data;
+    assert.equal(created.kind, 'created');
+    assert.equal(updated.kind, 'updated');
+    assert.equal(updated.actor, admin.email);
+    assert.equal(updated.actorUserId, admin.userId);
+    assert.equal(updated.at, app.clock.now().toISOString());
+    assert.deepEqual(updated.changes.firstName, { from: 'Old', to: 'New' });
+    assert.deepEqual(updated.changes.name, { from: 'Old', to: 'New' });
+    assert.deepEqual(updated.changes.additionalInfo, { from: { a: 1, b: null }, to: { a: 2, b: 3 } });
+  });
+
+  test('an explicit hotScore wins and the label follows it', async () => {
+    const lead = await createLead();
+    assert.deepEqual(
+      ((r) => [r.hotScore, r.hotLabel])((await patch(lead._id, { hotScore: 85 })).body.data),
+      [85, 'hot'],
+    );
+    assert.equal((await patch(lead._id, { hotScore: 40 })).body.data.hotLabel, 'warm');
+    assert.equal((await patch(lead._id, { hotScore: 39 })).body.data.hotLabel, 'cold');
+    assert.equal((await patch(lead._id, { hotScore: 101 })).status, 400);
+  });
+});
+
+describe('deleting and listing', () => {
+  test('DELETE is soft: gone from the API, the row kept', async () => {
+    const lead = await createLead();
+    const res = await app.request('DELETE', `/api/leads/${lead._id}`, { token: admin.token });
+    assert.equal(res.status, 200);
+    assert.equal((await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token })).status, 404);
+    assert.equal((await patch(lead._id, { source: 'x' })).status, 404);
+    assert.equal((await app.request('DELETE', `/api/leads/${lead._id}`, { token: admin.token })).status, 404);
+    const rows = await app.db.query(`SELECT deleted_at FROM leads WHERE id = $1`, [lead._id]);
+    assert.equal(rows.length, 1);
+  });
+
+  test('cursor pagination walks every lead exactly once, newest first, stable under inserts', async () => {
+    const fresh = await registerOrganization(app, 'Pager');
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push((await createLead({}, fresh))._id);
+      app.clock.advance(i % 2 === 0 ? 0 : 1000); // some share a created_at
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const query: string = `/api/leads?limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await app.request('GET', query, { token: fresh.token });
+      assert.equal(res.status, 200);
+      seen.push(...res.body.data.leads.map((l: any) => l._id));
+      if (page === 0) await createLead({}, fresh); // a new lead does not shift later pages
+      cursor = res.body.data.nextCursor;
+      if (!cursor) break;
+    }
+    assert.deepEqual(seen, [...ids].reverse());
+    const bad = await app.request('GET', '/api/leads?cursor=garbage', { token: fresh.token });
+    assert.equal(bad.status, 400);
+  });
+
+  test('filters: stage, status, source, hotLabel, created range and free text', async () => {
+    const fresh = await registerOrganization(app, 'Filters');
+    const start = app.clock.now().toISOString();
+    const a = await createLead({ name: 'Grace Hopper', email: 'grace@navy.mil', source: 'ads', status: 'completed' }, fresh);
+    app.clock.advance(10_000);
+    const middle = app.clock.now().toISOString();
+    const b = await createLead({ name: 'Alan Turing', phone: '+44 20 7946 0000', source: 'referral' }, fresh);
+    await app.request('PATCH', `/api/leads/${b._id}`, { token: fresh.token, body: { stageId: 'Qualified', hotScore: 90 } });
+    const ids = async (query: string) =>
+      (await app.request('GET', `/api/leads?${query}`, { token: fresh.token })).body.data.leads.map((l: any) => l._id);
+    assert.deepEqual(await ids('source=ads'), [a._id]);
+    assert.deepEqual(await ids('status=completed'), [a._id]);
+    assert.deepEqual(await ids('stage=Qualified'), [b._id]);
+    assert.deepEqual(await ids('hotLabel=hot'), [b._id]);
+    assert.deepEqual(await ids(`createdFrom=${encodeURIComponent(start)}&createdTo=${encodeURIComponent(middle)}`), [a._id]);
+    assert.deepEqual(await ids('q=hopper'), [a._id]);
+    assert.deepEqual(await ids('q=navy.mil'), [a._id]);
+    assert.deepEqual(await ids('q=7946'), [b._id]);
+    assert.deepEqual(await ids('q=%25'), [], 'a % is matched literally');
+  });
+});
+
+describe('tenant isolation', () => {
+  test('another organization\'s lead answers 404 on every lead route, and malformed ids too', async () => {
+    const lead = await createLead();
+    const routes: [string, string, unknown?][] = [
+      ['GET', `/api/leads/${lead._id}`],
+      ['PATCH', `/api/leads/${lead._id}`, { source: 'stolen' }],
+      ['DELETE', `/api/leads/${lead._id}`],
+      ['GET', `/api/leads/${lead._id}/events`],
+      ['GET', `/api/leads/${lead._id}/activities`],
+      ['POST', `/api/leads/${lead._id}/activities`, { type: 'Note', note: 'x' }],
+    ];
+    for (const [method, path, body] of routes) {
+      const res = await app.request(method, path, { token: other.token, body });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.deepEqual(res.body, { success: false, error: 'Lead not found' });
+      const malformed = await app.request(method, path.replace(lead._id, 'not-an-id'), { token: admin.token, body });
+      assert.equal(malformed.status, 404, `${method} malformed`);
+    }
+    const list = await app.request('GET', '/api/leads?limit=200', { token: other.token });
+    assert.ok(list.body.data.leads.every((l: any) => l.organizationId === other.organizationId));
+    const untouched = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
+    assert.equal(untouched.body.data.source, null);
+    assert.equal(untouched.body.data.version, 1);
+  });
+
+  test('routes need credentials', async () => {
+    assert.equal((await app.request('GET', '/api/leads')).status, 401);
+  });
+});
