@@ -5,6 +5,8 @@ export interface ParsedLeadEmail {
   contact: IncomingContact;
   subject?: string;
   messageId?: string;
+  /** the To and Cc addresses, lower-cased */
+  recipients: string[];
 }
 
 // Header lines of a forwarded message look like pairs but describe the mail, not the lead.
@@ -26,9 +28,9 @@ export function keyValueLines(body: string): Array<[string, string]> {
   return pairs;
 }
 
-function firstAddress(field: AddressObject | AddressObject[] | undefined): EmailAddress | undefined {
+function addresses(field: AddressObject | AddressObject[] | undefined): EmailAddress[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
-  return list.flatMap((object) => object.value).find((address) => address.address);
+  return list.flatMap((object) => object.value).filter((address) => address.address);
 }
 
 /**
@@ -51,8 +53,9 @@ export function contactFromEmail(mail: {
 export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEmail> {
   const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
   return {
-    contact: contactFromEmail({ text: mail.text, from: firstAddress(mail.from), replyTo: firstAddress(mail.replyTo) }),
+    contact: contactFromEmail({ text: mail.text, from: addresses(mail.from)[0], replyTo: addresses(mail.replyTo)[0] }),
     subject: mail.subject || undefined,
     messageId: mail.messageId || undefined,
+    recipients: [...addresses(mail.to), ...addresses(mail.cc)].map((a) => a.address!.toLowerCase()),
   };
 }

@@ -1,0 +1,49 @@
+import type { AppContext } from '../../context.ts';
+import { notFound } from '../../http/errors.ts';
+import type { Principal } from '../auth/service.ts';
+import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from '../lead-management/service.ts';
+import type { IncomingContact } from '../intake/contact.ts';
+import { routeLead, type RoutingResult } from '../intake/route.ts';
+import { ownActiveConfiguration } from '../intake/service.ts';
+import { parseLeadEmail } from './parse.ts';
+
+/** The active configurations the recipients belong to, each once (addresses are case-insensitive). */
+export async function configurationsForRecipients(ctx: AppContext, recipients: string[]): Promise<RoutingConfiguration[]> {
+  const found = new Map<string, RoutingConfiguration>();
+  for (const address of new Set(recipients.map((r) => r.trim().toLowerCase()).filter(Boolean))) {
+    const configuration = await findActiveConfigurationByInboundEmail(ctx, address);
+    if (configuration) found.set(configuration.id, configuration);
+  }
+  return [...found.values()];
+}
+
+/** Routes one parsed email through each configuration it was addressed to. */
+export async function routeEmail(ctx: AppContext, configurations: RoutingConfiguration[], contact: IncomingContact): Promise<RoutingResult[]> {
+  const results: RoutingResult[] = [];
+  for (const configuration of configurations) {
+    results.push(await routeLead(ctx, configuration, structuredClone(contact), 'email'));
+  }
+  return results;
+}
+
+/**
+ * Hosted inbound mail (POST /api/inbound/email): the configuration is the one named by
+ * `configurationId`, else the one the recipients (the envelope's, else the message's To and
+ * Cc) belong to; it must be the caller's organization's.
+ */
+export async function receiveEmailOverHttp(
+  ctx: AppContext,
+  principal: Principal,
+  email: { raw: Buffer | string; envelopeRecipients: string[]; configurationId?: string },
+): Promise<RoutingResult[]> {
+  const parsed = await parseLeadEmail(email.raw);
+  let configurations: RoutingConfiguration[];
+  if (email.configurationId) {
+    configurations = [await ownActiveConfiguration(ctx, principal, email.configurationId)];
+  } else {
+    const recipients = email.envelopeRecipients.length > 0 ? email.envelopeRecipients : parsed.recipients;
+    configurations = (await configurationsForRecipients(ctx, recipients)).filter((c) => c.organizationId === principal.organizationId);
+    if (configurations.length === 0) throw notFound('No active lead management configuration has this inbound address');
+  }
+  return routeEmail(ctx, configurations, parsed.contact);
+}
