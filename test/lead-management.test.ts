@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { newId } from '../src/lib/ids.ts';
 import { findActiveConfigurationByInboundEmail, getActiveConfiguration } from '../src/modules/lead-management/service.ts';
 import { createConfiguration, createPipeline, createPrompt, postConfiguration } from './support/configurations.ts';
 import { addUser, apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
@@ -506,6 +507,18 @@ describe('DELETE /api/lead-management/{id}', () => {
     assert.equal((await postConfiguration(app, rep, processId, { configurationName: config.configurationName })).status, 201);
   });
 
+  test('a configuration that routed leads cannot be deleted (it can be deactivated)', async () => {
+    const { admin, processId } = await organization();
+    const config = await createConfiguration(app, admin, processId);
+    // a routed lead, written directly: the leads module is not what is under test
+    await app.db.query('INSERT INTO leads (id, organization_id, configuration_id) VALUES ($1, $2, $3)', [newId(), admin.organizationId, config._id]);
+    const res = await app.request('DELETE', `/api/lead-management/${config._id}`, { token: admin.token });
+    assert.equal(res.status, 400);
+    assert.match(res.body.error, /cannot be deleted; set its status to inactive instead$/);
+    assert.equal((await get(admin, config._id)).status, 200);
+    assert.equal((await put(admin, config._id, { status: 'inactive' })).status, 200);
+  });
+
   test('an ADMIN may delete a rep\'s configuration', async () => {
     const { admin, processId } = await organization();
     const rep = await addUser(app, admin);
@@ -549,6 +562,26 @@ describe('authentication and request bodies', () => {
       assert.equal(typeof res.body.error, 'string');
     }
     assert.equal(await countConfigurations(admin), 0);
+  });
+});
+
+describe('OpenAPI', () => {
+  test('documents every lead-management route under the Lead Management tag with a summary', async () => {
+    const spec = (await app.request('GET', '/openapi.json')).body;
+    const operations = [
+      spec.paths['/api/lead-management'].post,
+      spec.paths['/api/lead-management'].get,
+      spec.paths['/api/lead-management/{id}'].get,
+      spec.paths['/api/lead-management/{id}'].put,
+      spec.paths['/api/lead-management/{id}'].delete,
+    ];
+    for (const operation of operations) {
+      assert.deepEqual(operation.tags, ['Lead Management']);
+      assert.equal(typeof operation.summary, 'string');
+    }
+    const body = spec.paths['/api/lead-management'].post.requestBody.content['application/json'].schema;
+    assert.deepEqual([...body.required].sort(), ['configurationName', 'defaultProcess', 'initialStage']);
+    assert.equal(body.properties.costPerLead.minimum, 0);
   });
 });
 
