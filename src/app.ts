@@ -16,7 +16,6 @@ import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
 import { approvalRoutes } from './modules/approvals/routes.ts';
 import { inboundRoutes } from './modules/inbound/routes.ts';
-import { inboundRoutes } from './modules/inbound/routes.ts';
 import { intakeRoutes } from './modules/intake/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
@@ -92,7 +91,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(activityRoutes(ctx));
       await api.register(aiRoutes(ctx));
       await api.register(intakeRoutes(ctx));
-      await api.register(inboundRoutes(ctx));
       await api.register(inboundRoutes(ctx));
       await api.register(approvalRoutes(ctx));
     },

@@ -1,12 +1,10 @@
 import type { AppContext } from '../../context.ts';
 import { AppError, badRequest, notFound, type FieldIssue } from '../../http/errors.ts';
-import { toE164 } from '../../lib/phone.ts';
 import type { Principal } from '../../modules/auth/service.ts';
 import { campaignByNumber, toCampaignDto } from '../../modules/campaigns/service.ts';
 import type { CampaignRow } from '../../modules/campaigns/store.ts';
 import { CLIENT_STATUSES, findLeadBySeq, LEAD_EXISTS, type Lead } from '../../modules/leads/service.ts';
-import { findOrganization } from '../../modules/organizations/store.ts';
-import { isPlainObject } from '../shared.ts';
+import { inVendorTerms, isPlainObject, phoneInE164 } from '../shared.ts';
 
 /** Laravel's 422: every violation of the request, grouped by field. */
 export function validationFailed(issues: FieldIssue[]): AppError {
@@ -41,8 +39,7 @@ function requireOwnCampaign(principal: Principal, campaign: CampaignRow | undefi
 }
 
 export async function toPhoneNumber(ctx: AppContext, principal: Principal, phone: string): Promise<string> {
-  const organization = await findOrganization(ctx.db, principal.organizationId);
-  const e164 = toE164(phone, organization?.default_country ?? ctx.config.defaultCountry);
+  const e164 = await phoneInE164(ctx, principal, phone);
   if (!e164) throw badRequest('Invalid phone number');
   return e164;
 }
@@ -144,12 +141,4 @@ const CAMPAIGN_FIELDS: Record<string, string> = {
   retryIntervalMinutes: 'retry_interval',
 };
 
-export function campaignErrorInAutocallsTerms(error: unknown): unknown {
-  if (!(error instanceof AppError) || error.issues.length === 0) return error;
-  return validationFailed(
-    error.issues.map(({ field, message }) => {
-      const name = CAMPAIGN_FIELDS[field] ?? field;
-      return issue(name, message.replace(field, name));
-    }),
-  );
-}
+export const campaignErrorInAutocallsTerms = (error: unknown) => inVendorTerms(error, CAMPAIGN_FIELDS);
