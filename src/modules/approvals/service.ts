@@ -4,7 +4,7 @@ import { conflict, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
-import { decidePending, findApproval, insertApproval, linkMessage, listApprovals, type ApprovalRow, type ApprovalStatus } from './store.ts';
+import { decidePending, findApproval, insertApprovals, linkMessage, listApprovals, type ApprovalRow, type ApprovalStatus } from './store.ts';
 
 export const APPROVAL_NOT_FOUND = 'Approval not found';
 
@@ -43,21 +43,34 @@ function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | nu
 }
 
 /**
- * Autopilot: the message is queued for delivery. Otherwise it waits in the approval queue.
- * Call it inside the transaction that wrote what caused the message.
+ * Autopilot: each message is queued for delivery. Otherwise they wait in the approval queue.
+ * Call it inside the transaction that wrote what caused the messages; answers, per message,
+ * the queued message's id or the approval item's id.
  */
 export async function sendOrHold(
   tx: Queryable,
-  message: OutgoingMessage,
+  messages: OutgoingMessage[],
   autopilot: boolean,
-): Promise<{ messageId: string | null; approvalId: string | null }> {
+): Promise<Array<{ messageId: string | null; approvalId: string | null }>> {
   if (autopilot) {
-    const queued = await enqueue(tx, message, null);
-    return { messageId: queued?.id ?? null, approvalId: null };
+    const sent: Array<{ messageId: string | null; approvalId: null }> = [];
+    for (const message of messages) sent.push({ messageId: (await enqueue(tx, message, null))?.id ?? null, approvalId: null });
+    return sent;
   }
-  const approvalId = newId(message.now);
-  await insertApproval(tx, { ...message, id: approvalId });
-  return { messageId: null, approvalId };
+  const approvals = messages.map((m) => ({
+    id: newId(m.now),
+    organization_id: m.organizationId,
+    lead_id: m.leadId,
+    configuration_id: m.configurationId,
+    purpose: m.purpose,
+    channel: m.channel,
+    content: m.content,
+    composed_by: m.composedBy,
+    trace_id: m.traceId,
+    created_at: m.now,
+  }));
+  await insertApprovals(tx, approvals);
+  return approvals.map((a) => ({ messageId: null, approvalId: a.id }));
 }
 
 export function toApprovalDto(row: ApprovalRow) {

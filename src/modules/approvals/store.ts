@@ -1,3 +1,4 @@
+import { insertRecords } from '../../db/bulk.ts';
 import type { Queryable } from '../../db/database.ts';
 import { maybeOne } from '../../db/database.ts';
 
@@ -20,36 +21,25 @@ export interface ApprovalRow {
   created_at: Date;
 }
 
-export async function insertApproval(
-  db: Queryable,
-  approval: {
-    id: string;
-    organizationId: string;
-    leadId: string;
-    configurationId: string | null;
-    purpose: string;
-    channel: 'text' | 'email';
-    content: string;
-    composedBy: 'ai' | 'template';
-    traceId: string | null;
-    now: Date;
-  },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO approvals (id, organization_id, lead_id, configuration_id, purpose, channel, content, composed_by, trace_id, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      approval.id,
-      approval.organizationId,
-      approval.leadId,
-      approval.configurationId,
-      approval.purpose,
-      approval.channel,
-      approval.content,
-      approval.composedBy,
-      approval.traceId,
-      approval.now,
-    ],
+export interface NewApproval {
+  id: string;
+  organization_id: string;
+  lead_id: string;
+  configuration_id: string | null;
+  purpose: string;
+  channel: 'text' | 'email';
+  content: string;
+  composed_by: 'ai' | 'template';
+  trace_id: string | null;
+  created_at: Date;
+}
+
+export async function insertApprovals(db: Queryable, approvals: NewApproval[]): Promise<void> {
+  await insertRecords(
+    db,
+    'approvals',
+    { id: 'text', organization_id: 'text', lead_id: 'text', configuration_id: 'text', purpose: 'text', channel: 'text', content: 'text', composed_by: 'text', trace_id: 'text', created_at: 'timestamptz' },
+    approvals,
   );
 }
 

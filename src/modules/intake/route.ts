@@ -1,26 +1,37 @@
 import type { AppContext } from '../../context.ts';
-import { isUniqueViolation } from '../../db/database.ts';
-import { badRequest } from '../../http/errors.ts';
+import { AppError, badRequest } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import { renderTemplate, type TemplateLead } from '../../lib/template.ts';
-import { composeMessage, type Composition } from '../ai/composer.ts';
+import { composeMessage } from '../ai/composer.ts';
 import type { ConversationTurn } from '../ai/prompt.ts';
-import { sendOrHold } from '../approvals/service.ts';
+import { sendOrHold, type OutgoingMessage } from '../approvals/service.ts';
 import { dueAt, firstStep, resolveCadence, type FollowUpConfig } from '../followups/schedule.ts';
 import type { RoutingConfiguration } from '../lead-management/service.ts';
 import { checkCustomFields, defaultDedupeKey } from '../leads/service.ts';
-import { insertLead, recordLeadCreated, writeLeadUpdate, type LeadColumns, type LeadRow } from '../leads/store.ts';
 import { listLeadMessages } from '../messages/store.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import type { IncomingContact } from './contact.ts';
-import { findLeadForRouting, insertApplication, insertIntake, insertTimelineEntries, type TimelineEntry } from './store.ts';
+import {
+  findLeadsByContacts,
+  insertApplications,
+  insertIntakes,
+  insertLeads,
+  insertTimeline,
+  recordLeadsCreated,
+  refreshLeads,
+  type ApplicationRecord,
+  type ExistingLead,
+  type LeadRefresh,
+  type NewLeadRecord,
+  type TimelineRecord,
+} from './store.ts';
 
 export type IntakeOrigin = 'webhook' | 'email' | 'import';
 
 export interface RoutingResult {
-  lead: LeadRow;
+  lead: { id: string; convo_id: string | null };
   created: boolean;
   contacted: boolean;
   applicationId: string | null;
@@ -28,7 +39,10 @@ export interface RoutingResult {
   messageId: string | null;
 }
 
-/** What the composer falls back to when the configuration has no starter message and the model fails. */
+/** One input of a batch: its routing result, or why it was refused. */
+export type RowOutcome = { ok: true; result: RoutingResult } | { ok: false; error: AppError };
+
+/** What the first message falls back to when the configuration has no starter message and the model is not asked or fails. */
 export const DEFAULT_FIRST_TOUCH = 'Hi {{firstName}}, thanks for your interest! When would be a good time to talk?';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -63,17 +77,56 @@ function cleanContact(contact: IncomingContact, organization: OrganizationRow, l
     : null;
   if (!phone && !email) throw badRequest('A phone number or an email address is required', [{ field: 'phone', message: 'phone or email is required' }]);
   checkCustomFields(customFields, 'customFields');
-  return {
-    firstName: contact.firstName ?? null,
-    lastName: contact.lastName ?? null,
-    name: contact.name ?? null,
-    email,
-    phone,
-    customFields,
-  };
+  return { firstName: contact.firstName ?? null, lastName: contact.lastName ?? null, name: contact.name ?? null, email, phone, customFields };
 }
 
-function templateLead(contact: CleanContact, existing: LeadRow | undefined): TemplateLead {
+/** One person of the batch: the rows that name them (same phone, or same email) folded into one contact. */
+interface Person {
+  rows: number[];
+  contact: CleanContact;
+  existing?: ExistingLead;
+}
+
+function fold(into: CleanContact, next: CleanContact): void {
+  into.firstName ??= next.firstName;
+  into.lastName ??= next.lastName;
+  into.name ??= next.name;
+  into.email ??= next.email;
+  into.phone ??= next.phone;
+  Object.assign(into.customFields, next.customFields);
+}
+
+/** Groups the batch by person (phone, then email) and finds who is already a lead, in one query. */
+async function people(ctx: AppContext, organizationId: string, contacts: Array<{ row: number; contact: CleanContact }>): Promise<Person[]> {
+  const byPhone = new Map<string, Person>();
+  const byEmail = new Map<string, Person>();
+  const all: Person[] = [];
+  for (const { row, contact } of contacts) {
+    const email = contact.email?.toLowerCase();
+    const person = (contact.phone ? byPhone.get(contact.phone) : undefined) ?? (email ? byEmail.get(email) : undefined);
+    if (person) {
+      person.rows.push(row);
+      fold(person.contact, contact);
+    } else {
+      const created = { rows: [row], contact: { ...contact, customFields: { ...contact.customFields } } };
+      all.push(created);
+    }
+    const target = person ?? all[all.length - 1];
+    if (contact.phone && !byPhone.has(contact.phone)) byPhone.set(contact.phone, target);
+    if (email && !byEmail.has(email)) byEmail.set(email, target);
+  }
+  const existing = await findLeadsByContacts(ctx.db, organizationId, [...byPhone.keys()], [...byEmail.keys()]);
+  const leadByPhone = new Map(existing.filter((l) => l.phone).map((l) => [l.phone!, l]));
+  const leadByEmail = new Map<string, ExistingLead>();
+  for (const lead of existing) if (lead.email && !leadByEmail.has(lead.email.toLowerCase())) leadByEmail.set(lead.email.toLowerCase(), lead);
+  for (const person of all) {
+    const { phone, email } = person.contact;
+    person.existing = (phone ? leadByPhone.get(phone) : undefined) ?? (email ? leadByEmail.get(email.toLowerCase()) : undefined);
+  }
+  return all;
+}
+
+function templateLead(contact: CleanContact, existing: ExistingLead | undefined): TemplateLead {
   return {
     first_name: contact.firstName ?? existing?.first_name ?? null,
     last_name: contact.lastName ?? existing?.last_name ?? null,
@@ -82,149 +135,191 @@ function templateLead(contact: CleanContact, existing: LeadRow | undefined): Tem
   };
 }
 
-async function conversationOf(ctx: AppContext, organizationId: string, lead: LeadRow | undefined): Promise<ConversationTurn[]> {
+async function conversationOf(ctx: AppContext, organizationId: string, lead: ExistingLead | undefined): Promise<ConversationTurn[]> {
   if (!lead) return [];
   const messages = await listLeadMessages(ctx.db, organizationId, lead.id);
   return messages.slice(-20).map((m) => ({ from: m.direction === 'inbound' ? 'lead' : 'agent', content: m.content }));
 }
 
-/** The starter message with placeholders filled, or the AI composer's first touch from the process. */
+interface FirstMessage {
+  content: string;
+  composedBy: 'ai' | 'template';
+  traceId: string | null;
+}
+
+/**
+ * The starter message with placeholders filled; without one, the AI composer's first touch
+ * from the process (when `useAi`), else the default template.
+ */
 async function firstMessage(
   ctx: AppContext,
   configuration: RoutingConfiguration,
+  processInstructions: string,
   leadId: string,
-  contact: CleanContact,
-  existing: LeadRow | undefined,
+  person: Person,
   channel: 'text' | 'email',
-): Promise<{ content: string; composedBy: 'ai' | 'template'; traceId: string | null }> {
-  const facts = templateLead(contact, existing);
+  useAi: boolean,
+): Promise<FirstMessage> {
+  const facts = templateLead(person.contact, person.existing);
   if (configuration.starterMessage?.trim()) {
     return { content: renderTemplate(configuration.starterMessage, facts), composedBy: 'template', traceId: null };
   }
-  const process = await findPrompt(ctx.db, configuration.organizationId, configuration.defaultProcessId);
-  const composition: Composition = await composeMessage(ctx, {
+  const fallback = renderTemplate(DEFAULT_FIRST_TOUCH, facts);
+  if (!useAi) return { content: fallback, composedBy: 'template', traceId: null };
+  const composition = await composeMessage(ctx, {
     organizationId: configuration.organizationId,
     leadId,
-    instructions: process?.content ?? '',
+    instructions: processInstructions,
     lead: {
       firstName: facts.first_name,
       lastName: facts.last_name,
       name: facts.name,
-      email: contact.email ?? existing?.email,
-      phone: contact.phone ?? existing?.phone,
+      email: person.contact.email ?? person.existing?.email,
+      phone: person.contact.phone ?? person.existing?.phone,
       source: configuration.source,
       customFields: facts.additional_info ?? {},
     },
-    conversation: await conversationOf(ctx, configuration.organizationId, existing),
+    conversation: await conversationOf(ctx, configuration.organizationId, person.existing),
     task: { kind: 'first_touch', channel },
-    fallback: renderTemplate(DEFAULT_FIRST_TOUCH, facts),
+    fallback,
   });
   return { content: composition.content, composedBy: composition.source === 'ai' ? 'ai' : 'template', traceId: composition.traceId };
 }
 
-/** forwardToOutreach: the first step of the lead's cadence, timed from now. */
-function enrollment(organization: OrganizationRow, now: Date): Pick<LeadColumns, 'follow_up_step' | 'next_follow_up_at'> {
+/** forwardToOutreach: the first step of the organization's cadence, timed from now. */
+function enrollment(organization: OrganizationRow, now: Date): { follow_up_step: number; next_follow_up_at: Date | null } {
   const cadence = resolveCadence(null, null, organization.default_follow_up_config as FollowUpConfig | null);
   const step = firstStep(cadence);
   return { follow_up_step: step, next_follow_up_at: dueAt(cadence, step, now, organization.long_term_interval_hours) };
 }
 
-/** Contact fields an existing lead gains: names as given, a phone or email only where it has none. */
-function updatedContactColumns(existing: LeadRow, contact: CleanContact): LeadColumns {
-  const columns: LeadColumns = {};
-  if (contact.firstName) columns.first_name = contact.firstName;
-  if (contact.lastName) columns.last_name = contact.lastName;
-  if (contact.name) columns.name = contact.name;
-  if (contact.email && !existing.email) columns.email = contact.email;
-  if (contact.phone && !existing.phone) columns.phone = contact.phone;
-  return columns;
-}
-
-function changesOf(existing: LeadRow, columns: LeadColumns): Record<string, { from: unknown; to: unknown }> {
+function contactChanges(existing: ExistingLead, contact: CleanContact): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const [name, value] of Object.entries(columns)) {
-    const old = (existing as unknown as Record<string, unknown>)[name];
-    const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : JSON.stringify(v ?? null));
-    if (comparable(old) !== comparable(value)) changes[name] = { from: old ?? null, to: value };
-  }
+  const offer = (field: string, from: unknown, to: unknown, onlyIfEmpty: boolean) => {
+    if (to === null || to === from || (onlyIfEmpty && from !== null)) return;
+    changes[field] = { from, to };
+  };
+  offer('firstName', existing.first_name, contact.firstName, false);
+  offer('lastName', existing.last_name, contact.lastName, false);
+  offer('name', existing.name, contact.name, false);
+  offer('email', existing.email, contact.email, true);
+  offer('phone', existing.phone, contact.phone, true);
+  if (Object.keys(contact.customFields).length > 0) changes.additionalInfo = { from: null, to: contact.customFields };
   return changes;
 }
 
+/** A concurrent intake created one of our new leads first: the batch is routed again, finding it. */
+class LostInsertRace extends Error {}
+
 /**
- * Routes one incoming lead through a lead-management configuration, the same way whichever
- * way it came in (webhook, email, import): dedupe by phone then email; a new lead is placed
- * in the configuration's pipeline stage with its source, process and cost; an existing one
- * is updated and re-contacted only when the configuration allows it. The first message is
- * the rendered starter message or the AI composer's, queued on autopilot or held for
- * approval. Everything is written in one transaction, each decision on the lead's timeline.
+ * Routes incoming leads through a lead-management configuration, the same way whichever way
+ * they came in (webhook, email, import; one lead or a batch of thousands): dedupe by phone,
+ * then email; a new lead is placed in the configuration's pipeline stage with its source,
+ * process and cost; an existing one is updated, and re-contacted only when the configuration
+ * allows it. The first message is the rendered starter message, else the AI composer's
+ * (`useAi`; imports use the default template instead of a model call per row), queued on
+ * autopilot or held for approval. One transaction writes the batch, one statement per
+ * table, and every decision goes on the lead's timeline. Refused inputs are reported per row.
  */
-export async function routeLead(
+export async function routeLeads(
   ctx: AppContext,
   configuration: RoutingConfiguration,
-  incoming: IncomingContact,
+  incoming: IncomingContact[],
   origin: IntakeOrigin,
-): Promise<RoutingResult> {
+  options: { useAi: boolean },
+): Promise<RowOutcome[]> {
   const organization = await findOrganization(ctx.db, configuration.organizationId);
   if (!organization) throw new Error(`organization ${configuration.organizationId} of configuration ${configuration.id} is missing`);
-  const contact = cleanContact(incoming, organization, origin === 'email');
-  // A concurrent intake of the same person may create the lead between our lookup and our
-  // insert: the unique dedupe key refuses the second insert, and the retry finds the lead.
+  const outcomes: RowOutcome[] = new Array(incoming.length);
+  const accepted: Array<{ row: number; contact: CleanContact }> = [];
+  incoming.forEach((contact, row) => {
+    try {
+      accepted.push({ row, contact: cleanContact(contact, organization, origin === 'email') });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      outcomes[row] = { ok: false, error };
+    }
+  });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await routeOnce(ctx, configuration, organization, contact, origin);
+      const routed = await routeOnce(ctx, configuration, organization, accepted, origin, options.useAi);
+      for (const [row, result] of routed) outcomes[row] = { ok: true, result };
+      return outcomes;
     } catch (error) {
-      if (attempt < 2 && isUniqueViolation(error, 'leads_dedupe_key')) continue;
+      if (attempt < 3 && error instanceof LostInsertRace) continue;
       throw error;
     }
   }
+}
+
+/** One lead: its result, or the error that refused it. */
+export async function routeLead(ctx: AppContext, configuration: RoutingConfiguration, contact: IncomingContact, origin: IntakeOrigin): Promise<RoutingResult> {
+  const [outcome] = await routeLeads(ctx, configuration, [contact], origin, { useAi: true });
+  if (!outcome.ok) throw outcome.error;
+  return outcome.result;
 }
 
 async function routeOnce(
   ctx: AppContext,
   configuration: RoutingConfiguration,
   organization: OrganizationRow,
-  contact: CleanContact,
+  accepted: Array<{ row: number; contact: CleanContact }>,
   origin: IntakeOrigin,
-): Promise<RoutingResult> {
+  useAi: boolean,
+): Promise<Map<number, RoutingResult>> {
   const organizationId = configuration.organizationId;
-  const existing = await findLeadForRouting(ctx.db, organizationId, contact);
-  const created = !existing;
-  const leadId = existing?.id ?? newId(ctx.clock.now());
-  const contacts = created || configuration.allowRecontact;
-  const sendsFirstMessage = contacts && !configuration.useWorkflowOnly;
-  const channel: 'text' | 'email' = (contact.phone ?? existing?.phone) ? 'text' : 'email';
+  const persons = await people(ctx, organizationId, accepted);
+  const contacts = (person: Person) => !person.existing || configuration.allowRecontact;
+  const sends = (person: Person) => contacts(person) && !configuration.useWorkflowOnly;
+  const leadIds = persons.map((person) => person.existing?.id ?? newId(ctx.clock.now()));
+
   // The model is asked before the transaction opens: no lock is held while it thinks.
-  const message = sendsFirstMessage ? await firstMessage(ctx, configuration, leadId, contact, existing, channel) : undefined;
+  const needsProcess = useAi && !configuration.starterMessage?.trim() && persons.some(sends);
+  const process = needsProcess ? await findPrompt(ctx.db, organizationId, configuration.defaultProcessId) : undefined;
+  const firstMessages = new Map<number, FirstMessage & { channel: 'text' | 'email' }>();
+  for (const [i, person] of persons.entries()) {
+    if (!sends(person)) continue;
+    const channel = (person.contact.phone ?? person.existing?.phone) ? 'text' : 'email';
+    const message = await firstMessage(ctx, configuration, process?.content ?? '', leadIds[i], person, channel, useAi);
+    firstMessages.set(i, { ...message, channel });
+  }
 
   const now = ctx.clock.now();
   const actor = { userId: configuration.userId, label: `intake:${origin}` };
-  const timeline: TimelineEntry[] = [];
-  const note = (title: string, metadata: Record<string, unknown> = {}) =>
-    timeline.push({ id: newId(now), title, metadata: { configurationId: configuration.id, origin, ...metadata } });
+  const followUp = configuration.forwardToOutreach ? enrollment(organization, now) : undefined;
+  const timeline: TimelineRecord[] = [];
+  const note = (leadId: string, title: string, metadata: Record<string, unknown> = {}) =>
+    timeline.push({ id: newId(now), lead_id: leadId, title, metadata: { configurationId: configuration.id, origin, ...metadata } });
 
-  return ctx.db.transaction(async (tx) => {
-    const followUp = contacts && configuration.forwardToOutreach ? enrollment(organization, now) : {};
-    let lead: LeadRow;
+  const newLeads: NewLeadRecord[] = [];
+  const refreshes: LeadRefresh[] = [];
+  const applications: ApplicationRecord[] = [];
+  const outgoing: Array<{ index: number; message: OutgoingMessage }> = [];
+  const results = persons.map((person, i): RoutingResult => {
+    const leadId = leadIds[i];
+    const { contact, existing } = person;
+    const enroll = contacts(person) && followUp !== undefined;
     if (existing) {
-      note(contacts ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
+      note(leadId, contacts(person) ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
         configurationName: configuration.configurationName,
       });
-      const columns = { ...updatedContactColumns(existing, contact), ...followUp };
-      lead = await writeLeadUpdate(tx, {
-        organizationId,
-        id: existing.id,
-        columns,
-        additionalInfoPatch: Object.keys(contact.customFields).length > 0 ? contact.customFields : undefined,
-        now,
-        actor,
-        changes: changesOf(existing, columns),
-        activities: [],
+      refreshes.push({
+        id: leadId,
+        first_name: contact.firstName,
+        last_name: contact.lastName,
+        name: contact.name,
+        email: contact.email,
+        phone: contact.phone,
+        patch: contact.customFields,
+        follow_up_step: enroll ? followUp.follow_up_step : null,
+        next_follow_up_at: enroll ? followUp.next_follow_up_at : null,
+        enroll,
+        changes: contactChanges(existing, contact),
       });
     } else {
-      lead = await insertLead(tx, {
+      newLeads.push({
         id: leadId,
-        organizationId,
-        now,
+        organization_id: organizationId,
         first_name: contact.firstName,
         last_name: contact.lastName,
         name: contact.name,
@@ -239,10 +334,13 @@ async function routeOnce(
         additional_info: contact.customFields,
         convo_id: newId(now),
         dedupe_key: defaultDedupeKey(contact.phone, contact.email),
-        ...followUp,
+        follow_up_step: enroll ? followUp.follow_up_step : null,
+        next_follow_up_at: enroll ? followUp.next_follow_up_at : null,
+        created_at: now,
+        updated_at: now,
       });
-      await recordLeadCreated(tx, lead, actor, newId(now), configuration.source);
-      note(`Routed by configuration "${configuration.configurationName}"`, {
+      note(leadId, 'Lead created', {});
+      note(leadId, `Routed by configuration "${configuration.configurationName}"`, {
         source: configuration.source,
         pipelineId: configuration.pipelineId,
         stageId: configuration.entryStageId,
@@ -250,65 +348,91 @@ async function routeOnce(
         costPerLead: configuration.costPerLead,
       });
     }
-    if (followUp.follow_up_step !== undefined) {
-      note('Enrolled in the follow-up cadence', { followUpStep: followUp.follow_up_step, nextFollowUpAt: followUp.next_follow_up_at });
-    }
-
+    if (enroll) note(leadId, 'Enrolled in the follow-up cadence', { followUpStep: followUp.follow_up_step, nextFollowUpAt: followUp.next_follow_up_at });
     let applicationId: string | null = null;
     if (configuration.createApplication) {
       applicationId = newId(now);
-      await insertApplication(tx, {
+      applications.push({
         id: applicationId,
-        organizationId,
-        leadId: lead.id,
-        configurationId: configuration.id,
+        organization_id: organizationId,
+        lead_id: leadId,
+        configuration_id: configuration.id,
         name: configuration.applicationName ?? configuration.configurationName,
         status: configuration.applicationStatus,
-        pipelineId: configuration.applicationPipelineId,
-        stageId: configuration.applicationPipelineStageId,
-        now,
+        pipeline_id: configuration.applicationPipelineId,
+        stage_id: configuration.applicationPipelineStageId,
+        created_at: now,
+        updated_at: now,
       });
-      note('Application created', { applicationId });
+      note(leadId, 'Application created', { applicationId });
     }
-
-    let sent: { messageId: string | null; approvalId: string | null } = { messageId: null, approvalId: null };
+    const message = firstMessages.get(i);
     if (message) {
-      sent = await sendOrHold(
-        tx,
-        {
+      outgoing.push({
+        index: i,
+        message: {
           organizationId,
-          leadId: lead.id,
+          leadId,
           configurationId: configuration.id,
           purpose: 'first_touch',
-          channel,
-          ...message,
+          channel: message.channel,
+          content: message.content,
+          composedBy: message.composedBy,
+          traceId: message.traceId,
           now,
-          idempotencyKey: `intake:${configuration.id}:${lead.id}:${now.getTime()}`,
+          idempotencyKey: `intake:${configuration.id}:${leadId}:${now.getTime()}`,
         },
-        configuration.isAutopilot,
-      );
-      note(configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
+      });
+    } else if (contacts(person) && configuration.useWorkflowOnly) {
+      note(leadId, 'Workflow only: the autopilot first message was skipped');
+    }
+    return {
+      lead: { id: leadId, convo_id: existing ? existing.convo_id : (newLeads.at(-1)?.convo_id ?? null) },
+      created: !existing,
+      contacted: message !== undefined,
+      applicationId,
+      approvalId: null,
+      messageId: null,
+    };
+  });
+
+  await ctx.db.transaction(async (tx) => {
+    const inserted = await insertLeads(tx, newLeads);
+    if (inserted.size !== newLeads.length) throw new LostInsertRace();
+    await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
+    await refreshLeads(tx, organizationId, refreshes, actor, now);
+    await insertApplications(tx, applications);
+    const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
+    outgoing.forEach(({ index, message }, k) => {
+      Object.assign(results[index], sent[k]);
+      note(message.leadId, configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
         composedBy: message.composedBy,
         traceId: message.traceId,
-        ...sent,
+        ...sent[k],
       });
-    } else if (contacts && configuration.useWorkflowOnly) {
-      note('Workflow only: the autopilot first message was skipped');
-    }
-
-    await insertTimelineEntries(tx, organizationId, lead.id, timeline, now);
-    await insertIntake(tx, {
-      id: newId(now),
-      organizationId,
-      leadId: lead.id,
-      configurationId: configuration.id,
-      origin,
-      created,
-      contacted: message !== undefined,
-      cost: created ? configuration.costPerLead : 0,
-      now,
     });
-    return { lead, created, contacted: message !== undefined, applicationId, ...sent };
+    await insertTimeline(tx, organizationId, timeline, now);
+    await insertIntakes(
+      tx,
+      persons.flatMap((person, i) =>
+        person.rows.map((_, k) => ({
+          id: newId(now),
+          organization_id: organizationId,
+          lead_id: leadIds[i],
+          configuration_id: configuration.id,
+          origin,
+          created: !person.existing && k === 0,
+          contacted: k === 0 && results[i].contacted,
+          cost: !person.existing && k === 0 ? configuration.costPerLead : 0,
+          at: now,
+        })),
+      ),
+    );
   });
-}
 
+  const byRow = new Map<number, RoutingResult>();
+  persons.forEach((person, i) =>
+    person.rows.forEach((row, k) => byRow.set(row, k === 0 ? results[i] : { ...results[i], created: false, contacted: false, applicationId: null })),
+  );
+  return byRow;
+}

@@ -1,95 +1,219 @@
+import { insertRecords } from '../../db/bulk.ts';
 import type { Queryable } from '../../db/database.ts';
-import { maybeOne } from '../../db/database.ts';
-import type { LeadRow } from '../leads/store.ts';
 
-/** Dedupe for routing: the live lead with this phone, else the one with this email. */
-export function findLeadForRouting(
-  db: Queryable,
-  organizationId: string,
-  contact: { phone: string | null; email: string | null },
-): Promise<LeadRow | undefined> {
-  return maybeOne<LeadRow>(
-    db,
-    `SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id
-      WHERE l.organization_id = $1 AND l.deleted_at IS NULL
-        AND (l.phone = $2 OR lower(l.email) = lower($3))
-      ORDER BY (l.phone IS NOT DISTINCT FROM $2) DESC, l.created_at, l.id
-      LIMIT 1`,
-    [organizationId, contact.phone, contact.email],
+export interface ExistingLead {
+  id: string;
+  phone: string | null;
+  email: string | null;
+  convo_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  additional_info: Record<string, unknown>;
+}
+
+/** The live leads matching any of the phones or emails (emails compared lower-cased). */
+export function findLeadsByContacts(db: Queryable, organizationId: string, phones: string[], emails: string[]): Promise<ExistingLead[]> {
+  return db.query<ExistingLead>(
+    `SELECT id, phone, email, convo_id, first_name, last_name, name, additional_info FROM leads
+      WHERE organization_id = $1 AND deleted_at IS NULL
+        AND (phone = ANY($2::text[]) OR lower(email) = ANY($3::text[]))
+      ORDER BY created_at, id`,
+    [organizationId, phones, emails],
   );
 }
 
-export interface TimelineEntry {
+export interface NewLeadRecord {
   id: string;
+  organization_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  source: string;
+  owner_id: string;
+  pipeline_id: string;
+  stage_id: string;
+  process_id: string;
+  configuration_id: string;
+  additional_info: Record<string, unknown>;
+  convo_id: string;
+  dedupe_key: string | null;
+  follow_up_step: number | null;
+  next_follow_up_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Inserts new leads, skipping any whose dedupe key a concurrent intake took first; answers
+ * the ids actually inserted.
+ */
+export async function insertLeads(db: Queryable, leads: NewLeadRecord[]): Promise<Set<string>> {
+  const inserted = await insertRecords(
+    db,
+    'leads',
+    {
+      id: 'text',
+      organization_id: 'text',
+      first_name: 'text',
+      last_name: 'text',
+      name: 'text',
+      email: 'text',
+      phone: 'text',
+      source: 'text',
+      owner_id: 'text',
+      pipeline_id: 'text',
+      stage_id: 'text',
+      process_id: 'text',
+      configuration_id: 'text',
+      additional_info: 'jsonb',
+      convo_id: 'text',
+      dedupe_key: 'text',
+      follow_up_step: 'integer',
+      next_follow_up_at: 'timestamptz',
+      created_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    leads,
+    `ON CONFLICT (organization_id, dedupe_key) WHERE deleted_at IS NULL AND dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
+  );
+  return new Set(inserted.map((row) => row.id));
+}
+
+/** Each new lead's 'created' event and first stage-history row. */
+export async function recordLeadsCreated(
+  db: Queryable,
+  organizationId: string,
+  leads: Array<{ id: string; stage_id: string; source: string; configuration_id: string }>,
+  actor: { userId: string; label: string },
+  now: Date,
+): Promise<void> {
+  if (leads.length === 0) return;
+  await db.query(
+    `WITH created AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, stage_id text, source text, configuration_id text)
+     ), events AS (
+       INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+       SELECT $2, id, $3, $4, 'created', '{}', $5 FROM created
+     )
+     INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
+     SELECT $2, id, NULL, stage_id, source, configuration_id, $4, $5 FROM created`,
+    [JSON.stringify(leads), organizationId, actor.userId, actor.label, now],
+  );
+}
+
+export interface LeadRefresh {
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  /** RFC 7396 patch merged into additional_info */
+  patch: Record<string, unknown>;
+  follow_up_step: number | null;
+  next_follow_up_at: Date | null;
+  enroll: boolean;
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+/**
+ * Updates existing leads in one statement: names as given, a phone or email only where the
+ * lead has none, custom fields merged in SQL, the cadence restarted where asked; and each
+ * update's event.
+ */
+export async function refreshLeads(
+  db: Queryable,
+  organizationId: string,
+  refreshes: LeadRefresh[],
+  actor: { userId: string; label: string },
+  now: Date,
+): Promise<void> {
+  if (refreshes.length === 0) return;
+  await db.query(
+    `WITH r AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, first_name text, last_name text, name text, email text, phone text,
+                                                       patch jsonb, follow_up_step integer, next_follow_up_at timestamptz,
+                                                       enroll boolean, changes jsonb)
+     ), updated AS (
+       UPDATE leads l SET
+         first_name = COALESCE(r.first_name, l.first_name),
+         last_name = COALESCE(r.last_name, l.last_name),
+         name = COALESCE(r.name, l.name),
+         email = COALESCE(l.email, r.email),
+         phone = COALESCE(l.phone, r.phone),
+         additional_info = jsonb_merge_patch(l.additional_info, r.patch),
+         follow_up_step = CASE WHEN r.enroll THEN r.follow_up_step ELSE l.follow_up_step END,
+         next_follow_up_at = CASE WHEN r.enroll THEN r.next_follow_up_at ELSE l.next_follow_up_at END,
+         version = l.version + 1,
+         updated_at = $3
+       FROM r WHERE l.organization_id = $2 AND l.id = r.id AND l.deleted_at IS NULL
+       RETURNING l.id
+     )
+     INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+     SELECT $2, r.id, $4, $5, 'updated', r.changes, $3 FROM r JOIN updated u ON u.id = r.id`,
+    [JSON.stringify(refreshes), organizationId, now, actor.userId, actor.label],
+  );
+}
+
+export interface TimelineRecord {
+  id: string;
+  lead_id: string;
   title: string;
   metadata: Record<string, unknown>;
 }
 
-/** Routing decisions as System activities on the lead's timeline, in one statement. */
-export async function insertTimelineEntries(
-  db: Queryable,
-  organizationId: string,
-  leadId: string,
-  entries: TimelineEntry[],
-  now: Date,
-): Promise<void> {
-  if (entries.length === 0) return;
-  await db.query(
-    `INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, metadata, created_by, created_at, updated_at)
-     SELECT e.id, $1, $2, 'System', e.title, $3, true, e.metadata, 'routing', $3, $3
-       FROM jsonb_to_recordset($4::jsonb) AS e(id text, title text, metadata jsonb)`,
-    [organizationId, leadId, now, JSON.stringify(entries)],
+/** Routing decisions as System activities on the leads' timelines. */
+export async function insertTimeline(db: Queryable, organizationId: string, entries: TimelineRecord[], now: Date): Promise<void> {
+  await insertRecords(
+    db,
+    'lead_activities',
+    { id: 'text', organization_id: 'text', lead_id: 'text', type: 'text', title: 'text', date: 'timestamptz', completed: 'boolean', metadata: 'jsonb', created_by: 'text', created_at: 'timestamptz', updated_at: 'timestamptz' },
+    entries.map((e) => ({ ...e, organization_id: organizationId, type: 'System', date: now, completed: true, created_by: 'routing', created_at: now, updated_at: now })),
   );
 }
 
-export async function insertApplication(
-  db: Queryable,
-  application: {
-    id: string;
-    organizationId: string;
-    leadId: string;
-    configurationId: string;
-    name: string;
-    status: string | null;
-    pipelineId: string | null;
-    stageId: string | null;
-    now: Date;
-  },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO applications (id, organization_id, lead_id, configuration_id, name, status, pipeline_id, stage_id, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-    [
-      application.id,
-      application.organizationId,
-      application.leadId,
-      application.configurationId,
-      application.name,
-      application.status,
-      application.pipelineId,
-      application.stageId,
-      application.now,
-    ],
+export interface ApplicationRecord {
+  id: string;
+  organization_id: string;
+  lead_id: string;
+  configuration_id: string;
+  name: string;
+  status: string | null;
+  pipeline_id: string | null;
+  stage_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertApplications(db: Queryable, applications: ApplicationRecord[]): Promise<void> {
+  await insertRecords(
+    db,
+    'applications',
+    { id: 'text', organization_id: 'text', lead_id: 'text', configuration_id: 'text', name: 'text', status: 'text', pipeline_id: 'text', stage_id: 'text', created_at: 'timestamptz', updated_at: 'timestamptz' },
+    applications,
   );
 }
 
-export async function insertIntake(
-  db: Queryable,
-  intake: {
-    id: string;
-    organizationId: string;
-    leadId: string;
-    configurationId: string;
-    origin: string;
-    created: boolean;
-    contacted: boolean;
-    cost: number;
-    now: Date;
-  },
-): Promise<void> {
-  await db.query(
-    `INSERT INTO lead_intakes (id, organization_id, lead_id, configuration_id, origin, created, contacted, cost, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [intake.id, intake.organizationId, intake.leadId, intake.configurationId, intake.origin, intake.created, intake.contacted, intake.cost, intake.now],
+export interface IntakeRecord {
+  id: string;
+  organization_id: string;
+  lead_id: string;
+  configuration_id: string;
+  origin: string;
+  created: boolean;
+  contacted: boolean;
+  cost: number;
+  at: Date;
+}
+
+export async function insertIntakes(db: Queryable, intakes: IntakeRecord[]): Promise<void> {
+  await insertRecords(
+    db,
+    'lead_intakes',
+    { id: 'text', organization_id: 'text', lead_id: 'text', configuration_id: 'text', origin: 'text', created: 'boolean', contacted: 'boolean', cost: 'double precision', at: 'timestamptz' },
+    intakes,
   );
 }
