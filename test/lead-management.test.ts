@@ -265,6 +265,10 @@ describe('POST /api/lead-management', () => {
 
     const notCreating = await createConfiguration(app, admin, processId, {});
     assert.equal(notCreating.applicationPipelineId, null);
+
+    // an unrelated change leaves the earlier configuration as it was; touching createApplication picks the default up
+    assert.equal((await put(admin, withoutDefault._id, { source: 'Elsewhere' })).body.data.applicationPipelineId, null);
+    assert.equal((await put(admin, withoutDefault._id, { createApplication: true })).body.data.applicationPipelineId, applications._id);
   });
 });
 

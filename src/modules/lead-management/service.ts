@@ -110,7 +110,16 @@ async function pipelineOfType(
   return pipeline;
 }
 
-function resolveStage(field: string, value: string, pipeline: PipelineRow | undefined, missingPipelineHint: string): { raw: string; id: string } {
+type ColumnValues = Partial<Record<keyof ConfigurationValues, unknown>>;
+
+/** A stage field's value (`_id` or name) resolved in a pipeline; null clears it. */
+function resolveStage(
+  field: string,
+  value: string | null,
+  pipeline: PipelineRow | undefined,
+  missingPipelineHint: string,
+): { raw: string | null; id: string | null } {
+  if (value === null) return { raw: null, id: null };
   if (!pipeline) throw invalidField(field, `has no pipeline to resolve in: ${missingPipelineHint}`);
   const stage = findStage(pipeline.stages, value);
   if (!stage) throw invalidField(field, `"${value}" is not a stage _id or name of pipeline "${pipeline.name}"`);
@@ -120,6 +129,67 @@ function resolveStage(field: string, value: string, pipeline: PipelineRow | unde
 /** The value a stage field ends up with: the one supplied, else the stored one when its pipeline changes (to re-resolve it). */
 function stageToResolve(supplied: string | null | undefined, stored: string | null | undefined, pipelineChanged: boolean) {
   return supplied !== undefined ? supplied : pipelineChanged ? (stored ?? null) : undefined;
+}
+
+/**
+ * Contact side: stages resolve in pipelineId, else the organization's default Contact
+ * pipeline; when the pipeline does not change it is the one the stored initial stage is in.
+ */
+async function resolveContactSide(db: Queryable, organizationId: string, input: ConfigurationInput, current: ConfigurationRow | undefined, values: ColumnValues) {
+  const pipelineChanged = !current || (input.pipelineId !== undefined && input.pipelineId !== current.pipeline_id);
+  const initialStage = stageToResolve(input.initialStage, current?.initial_stage, pipelineChanged);
+  const pipelineStage = stageToResolve(input.pipelineStage, current?.pipeline_stage, pipelineChanged);
+  if (initialStage === undefined && pipelineStage === undefined) return;
+  const pipelineId = pipelineChanged ? (input.pipelineId ?? null) : undefined;
+  const pipeline = pipelineId
+    ? await pipelineOfType(db, organizationId, 'pipelineId', pipelineId, 'Contact')
+    : pipelineId === null
+      ? await findDefaultPipeline(db, organizationId, 'Contact')
+      : await findPipelineOfStage(db, organizationId, current!.initial_stage_id);
+  const hint = 'set pipelineId to a Contact pipeline';
+  if (pipelineId !== undefined) values.pipeline_id = pipelineId;
+  if (initialStage) {
+    const stage = resolveStage('initialStage', initialStage, pipeline, hint);
+    values.initial_stage = stage.raw;
+    values.initial_stage_id = stage.id;
+  }
+  if (pipelineStage !== undefined) {
+    const stage = resolveStage('pipelineStage', pipelineStage, pipeline, hint);
+    values.pipeline_stage = stage.raw;
+    values.pipeline_stage_id = stage.id;
+  }
+}
+
+/**
+ * Application side: applicationPipelineId, else (when an application is to be created) the
+ * organization's default Application pipeline, which is then stored. Only looked at when
+ * the input concerns it, so an unrelated PUT never picks up a pipeline made default since.
+ */
+async function resolveApplicationSide(db: Queryable, organizationId: string, input: ConfigurationInput, current: ConfigurationRow | undefined, values: ColumnValues) {
+  const concerned =
+    !current || input.createApplication !== undefined || input.applicationPipelineId !== undefined || input.applicationPipelineStage !== undefined;
+  if (!concerned) return;
+  const createApplication = input.createApplication ?? current?.create_application ?? false;
+  const storedPipelineId = current?.application_pipeline_id ?? null;
+  const chosenPipelineId = input.applicationPipelineId !== undefined ? input.applicationPipelineId : storedPipelineId;
+  const pipeline = chosenPipelineId
+    ? await pipelineOfType(db, organizationId, 'applicationPipelineId', chosenPipelineId, 'Application')
+    : createApplication
+      ? await findDefaultPipeline(db, organizationId, 'Application')
+      : undefined;
+  const pipelineId = pipeline?.id ?? null;
+  const pipelineChanged = pipelineId !== storedPipelineId;
+  if (pipelineChanged) values.application_pipeline_id = pipelineId;
+  const stageValue = stageToResolve(input.applicationPipelineStage, current?.application_pipeline_stage, pipelineChanged);
+  if (stageValue === undefined) return;
+  const stage = resolveStage(
+    'applicationPipelineStage',
+    stageValue,
+    pipeline,
+    'set applicationPipelineId (or createApplication with a default Application pipeline)',
+  );
+  values.application_pipeline_stage = stage.raw;
+  values.application_pipeline_stage_id = stage.id;
 }
 
 /**
@@ -133,74 +203,23 @@ async function resolveInput(
   input: ConfigurationInput,
   current: ConfigurationRow | undefined,
 ): Promise<Partial<ConfigurationValues>> {
-  const db = ctx.db;
-  const values: Partial<Record<keyof ConfigurationValues, unknown>> = {};
+  const values: ColumnValues = {};
   for (const [field, column] of Object.entries(PLAIN_FIELDS) as [keyof typeof PLAIN_FIELDS, keyof ConfigurationValues][]) {
     if (input[field] !== undefined) values[column] = input[field];
   }
-
   if (input.configurationName !== undefined) {
     const configurationName = input.configurationName.trim();
     if (!configurationName) throw invalidField('configurationName', 'must not be empty');
     values.configuration_name = configurationName;
   }
   if (input.inboundEmail !== undefined) values.inbound_email = input.inboundEmail?.trim() || null;
-
   if (input.defaultProcess !== undefined) {
-    const prompt = isId(input.defaultProcess) ? await findPrompt(db, organizationId, input.defaultProcess) : undefined;
+    const prompt = isId(input.defaultProcess) ? await findPrompt(ctx.db, organizationId, input.defaultProcess) : undefined;
     if (!prompt) throw invalidField('defaultProcess', 'must be the _id of an existing prompt');
     values.default_process_id = prompt.id;
   }
-
-  // Contact side: stages resolve in pipelineId, else the organization's default Contact
-  // pipeline; an unchanged pipeline is the one the stored initial stage belongs to.
-  const contactChanged = !current || (input.pipelineId !== undefined && input.pipelineId !== current.pipeline_id);
-  const initialStage = stageToResolve(input.initialStage, current?.initial_stage, contactChanged);
-  const pipelineStage = stageToResolve(input.pipelineStage, current?.pipeline_stage, contactChanged);
-  if (initialStage !== undefined || pipelineStage !== undefined) {
-    const pipelineId = contactChanged ? (input.pipelineId ?? null) : undefined;
-    const pipeline = pipelineId
-      ? await pipelineOfType(db, organizationId, 'pipelineId', pipelineId, 'Contact')
-      : pipelineId === null
-        ? await findDefaultPipeline(db, organizationId, 'Contact')
-        : await findPipelineOfStage(db, organizationId, current!.initial_stage_id);
-    if (pipelineId !== undefined) values.pipeline_id = pipelineId;
-    if (initialStage) {
-      const stage = resolveStage('initialStage', initialStage, pipeline, 'set pipelineId to a Contact pipeline');
-      values.initial_stage = stage.raw;
-      values.initial_stage_id = stage.id;
-    }
-    if (pipelineStage !== undefined) {
-      const stage = pipelineStage === null ? null : resolveStage('pipelineStage', pipelineStage, pipeline, 'set pipelineId to a Contact pipeline');
-      values.pipeline_stage = stage?.raw ?? null;
-      values.pipeline_stage_id = stage?.id ?? null;
-    }
-  }
-
-  // Application side: applicationPipelineId, or the default Application pipeline when an application is to be created.
-  const createApplication = input.createApplication ?? current?.create_application ?? false;
-  const storedApplicationPipelineId = current?.application_pipeline_id ?? null;
-  const suppliedApplicationPipelineId = input.applicationPipelineId !== undefined ? input.applicationPipelineId : storedApplicationPipelineId;
-  let applicationPipeline: PipelineRow | undefined;
-  if (suppliedApplicationPipelineId) {
-    applicationPipeline = await pipelineOfType(db, organizationId, 'applicationPipelineId', suppliedApplicationPipelineId, 'Application');
-  } else if (createApplication) {
-    applicationPipeline = await findDefaultPipeline(db, organizationId, 'Application');
-  }
-  const applicationPipelineId = applicationPipeline?.id ?? null;
-  const applicationChanged = applicationPipelineId !== storedApplicationPipelineId;
-  if (applicationChanged || input.applicationPipelineId !== undefined) values.application_pipeline_id = applicationPipelineId;
-  const applicationStage = stageToResolve(input.applicationPipelineStage, current?.application_pipeline_stage, applicationChanged);
-  if (applicationStage !== undefined) {
-    const stage = applicationStage === null ? null : resolveStage(
-            'applicationPipelineStage',
-            applicationStage,
-            applicationPipeline,
-            'set applicationPipelineId (or createApplication with a default Application pipeline)',
-          );
-    values.application_pipeline_stage = stage?.raw ?? null;
-    values.application_pipeline_stage_id = stage?.id ?? null;
-  }
+  await resolveContactSide(ctx.db, organizationId, input, current, values);
+  await resolveApplicationSide(ctx.db, organizationId, input, current, values);
   return values as Partial<ConfigurationValues>;
 }
 
