@@ -3,7 +3,7 @@
  * - `addActivity(ctx, actor, leadId, input)`: a new activity (client-chosen `id` allowed).
  * - `changeActivity(ctx, actor, leadId, activityId, input)`: changes the given fields.
  * - `upsertActivities(ctx, actor, leadId, inputs)`: Convocore's semantics, by id, in one
- *   transaction.
+ *   transaction; `upsertActivitiesWithin(ctx, tx, …)` in the caller's transaction.
  * - `listActivities(ctx, actor, leadId)`, `toActivityDto(row)`.
  * The notes history is only ever appended to. Every write lets the lead recompute its heat
  * score (replies, completed demos and meetings, last activity) in the same transaction.
@@ -112,7 +112,8 @@ async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, l
   const now = ctx.clock.now();
   const row = await upsertActivityRow(tx, actor.organizationId, leadId, {
     id,
-    columns: columnsOf(input),
+    // the statement is an upsert, so even a change needs the row's type for its insert half
+    columns: { ...columnsOf(input), type: input.type ?? existing?.type },
     notesToAppend: input.notesHistory ?? [],
     noteEntry: input.note ? { ...(actor.userId ? { agentId: actor.userId } : {}), agentName: actorName(actor), text: input.note, timestamp: now.toISOString() } : null,
     createdBy: actorName(actor),
@@ -134,15 +135,24 @@ async function writeActivities(
   mustExist: boolean,
 ): Promise<ActivityRow[]> {
   if (!isId(leadId)) throw notFound(LEAD_NOT_FOUND);
-  return ctx.db.transaction(async (tx) => {
-    const rows: ActivityRow[] = [];
-    for (const input of inputs) rows.push(await writeActivity(ctx, tx, actor, leadId, input, mustExist));
-    const activityAt = rows
-      .map((row) => row.date ?? row.updated_at)
-      .reduce<Date | undefined>((latest, date) => (latest && latest >= date ? latest : date), undefined);
-    await updateLeadWithin(ctx, tx, actor, leadId, {}, { activityAt });
-    return rows;
-  });
+  return ctx.db.transaction((tx) => writeActivitiesWithin(ctx, tx, actor, leadId, inputs, mustExist));
+}
+
+async function writeActivitiesWithin(
+  ctx: AppContext,
+  tx: Queryable,
+  actor: LeadActor,
+  leadId: string,
+  inputs: ActivityInput[],
+  mustExist: boolean,
+): Promise<ActivityRow[]> {
+  const rows: ActivityRow[] = [];
+  for (const input of inputs) rows.push(await writeActivity(ctx, tx, actor, leadId, input, mustExist));
+  const activityAt = rows
+    .map((row) => row.date ?? row.updated_at)
+    .reduce<Date | undefined>((latest, date) => (latest && latest >= date ? latest : date), undefined);
+  await updateLeadWithin(ctx, tx, actor, leadId, {}, { activityAt });
+  return rows;
 }
 
 export async function addActivity(ctx: AppContext, actor: LeadActor, leadId: string, input: ActivityInput): Promise<ActivityRow> {
@@ -168,6 +178,14 @@ export async function changeActivity(
 /** Convocore's crmActivities: each by id, inserted or changed; never removes one. */
 export function upsertActivities(ctx: AppContext, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
   return writeActivities(ctx, actor, leadId, inputs, false);
+}
+
+/**
+ * upsertActivities inside a transaction the caller holds, e.g. Convocore's PATCH, which
+ * updates the lead and its crmActivities all or nothing (update the lead first: it locks it).
+ */
+export function upsertActivitiesWithin(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
+  return writeActivitiesWithin(ctx, tx, actor, leadId, inputs, false);
 }
 
 export async function listActivities(ctx: AppContext, actor: LeadActor, leadId: string): Promise<ActivityRow[]> {

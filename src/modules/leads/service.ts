@@ -260,8 +260,8 @@ function toDate(value: Date | string | number, field: string): Date {
 export function checkCustomFields(fields: Record<string, unknown>, field = 'additionalInfo'): void {
   const keys = Object.keys(fields);
   if (keys.length > CUSTOM_FIELD_LIMITS.keys) throw invalidField(field, `may have at most ${CUSTOM_FIELD_LIMITS.keys} keys`);
-  const longKey = keys.find((key) => key.length > CUSTOM_FIELD_LIMITS.keyLength || key.length === 0);
-  if (longKey !== undefined) throw invalidField(field, `keys must be 1 to ${CUSTOM_FIELD_LIMITS.keyLength} characters (got "${longKey.slice(0, 20)}…")`);
+  const longKey = keys.find((key) => key.length > CUSTOM_FIELD_LIMITS.keyLength);
+  if (longKey !== undefined) throw invalidField(field, `keys may be at most ${CUSTOM_FIELD_LIMITS.keyLength} characters ("${longKey.slice(0, 20)}…" is longer)`);
   if (Buffer.byteLength(JSON.stringify(fields)) > CUSTOM_FIELD_LIMITS.bytes) {
     throw invalidField(field, `may be at most ${CUSTOM_FIELD_LIMITS.bytes} bytes of JSON`);
   }

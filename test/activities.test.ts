@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { upsertActivities } from '../src/modules/activities/service.ts';
+import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+
+let app: TestApp;
+let admin: Account;
+let phone = 3000;
+
+before(async () => {
+  app = await startApp();
+  admin = await registerOrganization(app, 'Timeline');
+});
+after(() => app.close());
+
+async function newLead(body: Record<string, unknown> = {}) {
+  const res = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: `+1 212 555 ${phone++}`, ...body } });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data;
+}
+
+const addActivity = (leadId: string, body: unknown) => app.request('POST', `/api/leads/${leadId}/activities`, { token: admin.token, body });
+const getLead = async (leadId: string) => (await app.request('GET', `/api/leads/${leadId}`, { token: admin.token })).body.data;
+
+describe('CRM timeline', () => {
+  test('creation writes a System activity; activities list oldest first', async () => {
+    const lead = await newLead();
+    const res = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data.map((a: any) => a.type), ['System']);
+  });
+
+  test('POST adds an activity in Convocore\'s shape; a note starts the notes history', async () => {
+    const lead = await newLead();
+    const res = await addActivity(lead._id, {
+      type: 'Call',
+      title: 'Intro call',
+      date: '2026-06-01T11:00:00.000Z',
+      dueDate: 1780315200000,
+      firstChannel: 'Phone/Call',
+      firstEngaged: true,
+      note: 'left a voicemail',
+      metadata: { durationSec: 42 },
+    });
+    assert.equal(res.status, 201, res.text);
+    const activity = res.body.data;
+    assert.equal(activity.type, 'Call');
+    assert.equal(activity.firstChannel, 'Phone/Call');
+    assert.equal(activity.dueDate, new Date(1780315200000).toISOString());
+    assert.deepEqual(activity.metadata, { durationSec: 42 });
+    assert.equal(activity.notesHistory.length, 1);
+    assert.equal(activity.notesHistory[0].text, 'left a voicemail');
+    assert.equal(activity.notesHistory[0].agentId, admin.userId);
+    assert.equal((await getLead(lead._id)).lastActivityDate, '2026-06-01T11:00:00.000Z');
+  });
+
+  test('types and channels are checked; type is required', async () => {
+    const lead = await newLead();
+    assert.equal((await addActivity(lead._id, { type: 'Party' })).status, 400);
+    assert.equal((await addActivity(lead._id, { type: 'Call', firstChannel: 'Telegraph' })).status, 400);
+    const missing = await addActivity(lead._id, { title: 'no type' });
+    assert.equal(missing.status, 400);
+    assert.match(missing.body.error, /type/);
+  });
+
+  test('PATCH changes fields and appends notes; the history is never rewritten', async () => {
+    const lead = await newLead();
+    const created = (await addActivity(lead._id, { type: 'Note', note: 'first' })).body.data;
+    const path = `/api/leads/${lead._id}/activities/${created.id}`;
+    const second = await app.request('PATCH', path, { token: admin.token, body: { note: 'second', completed: true } });
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.body.data.note, 'second');
+    assert.equal(second.body.data.completed, true);
+    assert.deepEqual(second.body.data.notesHistory.map((n: any) => n.text), ['first', 'second']);
+    // a client sending a shorter history (or the same note again) cannot remove or duplicate entries
+    const resend = await app.request('PATCH', path, {
+      token: admin.token,
+      body: { note: 'second', notesHistory: [{ text: 'imported', agentName: 'Bot', timestamp: 1 }] },
+    });
+    assert.deepEqual(resend.body.data.notesHistory.map((n: any) => n.text), ['first', 'second', 'imported']);
+    const again = await app.request('PATCH', path, { token: admin.token, body: { notesHistory: [{ text: 'imported', agentName: 'Bot', timestamp: 1 }] } });
+    assert.deepEqual(again.body.data.notesHistory.map((n: any) => n.text), ['first', 'second', 'imported']);
+    const missing = await app.request('PATCH', `/api/leads/${lead._id}/activities/nope`, { token: admin.token, body: { note: 'x' } });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error, 'Activity not found');
+  });
+
+  test('upsertActivities (Convocore crmActivities) inserts by client id, then changes the same activity', async () => {
+    const lead = await newLead();
+    const actor = { organizationId: admin.organizationId, userId: admin.userId, email: admin.email };
+    await upsertActivities(app.ctx, actor, lead._id, [
+      { id: 'act-1', type: 'Message', title: 'hello', notesHistory: [{ text: 'a' }] },
+      { id: 'act-2', type: 'Email' },
+    ]);
+    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'act-1', type: 'Message', title: 'hello again', responded: true, notesHistory: [{ text: 'a' }, { text: 'b' }] }]);
+    const list = (await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token })).body.data;
+    const act1 = list.find((a: any) => a.id === 'act-1');
+    assert.equal(act1.title, 'hello again');
+    assert.equal(act1.responded, true);
+    assert.deepEqual(act1.notesHistory.map((n: any) => n.text), ['a', 'b']);
+    assert.equal(list.filter((a: any) => a.id === 'act-1').length, 1);
+    const duplicate = await addActivity(lead._id, { id: 'act-2', type: 'Email' });
+    assert.equal(duplicate.status, 400);
+  });
+});
+
+describe('heat score', () => {
+  test('replies, recency, stage progress and completed meetings raise it; the label follows', async () => {
+    const lead = await newLead();
+    assert.equal(lead.hotScore, 0);
+    assert.equal(lead.hotLabel, 'cold');
+    const now = app.clock.now().toISOString();
+    // a reply just now: 10 (reply) + 25 (recency)
+    await addActivity(lead._id, { type: 'Message', responded: true, date: now });
+    let current = await getLead(lead._id);
+    assert.equal(current.hotScore, 35);
+    assert.equal(current.hotLabel, 'cold');
+    // a completed demo: +10
+    await addActivity(lead._id, { type: 'Demo', completed: true, date: now });
+    current = await getLead(lead._id);
+    assert.equal(current.hotScore, 45);
+    assert.equal(current.hotLabel, 'warm');
+    // stage Qualified is position 3 of 0..5: +15
+    current = (await app.request('PATCH', `/api/leads/${lead._id}`, { token: admin.token, body: { stageId: 'Qualified' } })).body.data;
+    assert.equal(current.hotScore, 60);
+    // two more replies and a meeting: 30 + 25 + 15 + 20 = 90
+    await addActivity(lead._id, { type: 'Message', responded: true, date: now });
+    await addActivity(lead._id, { type: 'Message', responded: true, date: now });
+    await addActivity(lead._id, { type: 'Meeting', completed: true, date: now });
+    current = await getLead(lead._id);
+    assert.equal(current.hotScore, 90);
+    assert.equal(current.hotLabel, 'hot');
+    // 6 days later, the next change recomputes with a fifth less recency: 90 - 5
+    app.clock.advance(6 * 86_400_000);
+    current = (await app.request('PATCH', `/api/leads/${lead._id}`, { token: admin.token, body: { source: 'later' } })).body.data;
+    assert.equal(current.hotScore, 85);
+    // moving to Lost drops stage progress
+    current = (await app.request('PATCH', `/api/leads/${lead._id}`, { token: admin.token, body: { stageId: 'Lost' } })).body.data;
+    assert.equal(current.hotScore, 70);
+    assert.equal(current.hotLabel, 'hot');
+  });
+});
