@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../src/lib/ids.ts';
+import { findStage, planStages } from '../src/modules/pipelines/rules.ts';
 import { createConfiguration, createPipeline, createPrompt } from './support/configurations.ts';
 import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
@@ -40,6 +41,33 @@ async function leadInStage(account: Account, pipelineId: string, stageId: string
     stageId,
   ]);
 }
+
+describe('stage rules', () => {
+  const existing = [
+    { id: 'a', name: 'New Lead' },
+    { id: 'b', name: 'Won' },
+  ];
+
+  test('a stage is found by _id first, then by trimmed case-insensitive name', () => {
+    assert.equal(findStage(existing, 'b')?.id, 'b');
+    assert.equal(findStage(existing, '  new LEAD ')?.id, 'a');
+    assert.equal(findStage(existing, 'Lost'), undefined);
+  });
+
+  test('the requested list keeps listed ids at their new positions, adds the rest and removes the unlisted', () => {
+    assert.deepEqual(planStages(existing, [{ name: 'Fresh' }, { _id: 'b', name: ' Won! ', color: '#fff' }]), {
+      kept: [{ id: 'b', name: 'Won!', color: '#fff', position: 1 }],
+      added: [{ name: 'Fresh', color: null, position: 0 }],
+      removed: ['a'],
+    });
+  });
+
+  test('unknown or repeated ids and duplicate names are refused naming the entry', () => {
+    assert.throws(() => planStages(existing, [{ _id: 'z', name: 'Z' }]), /stages\.0\._id is not a stage of this pipeline/);
+    assert.throws(() => planStages(existing, [{ _id: 'a', name: 'A' }, { _id: 'a', name: 'B' }]), /stages\.1\._id is listed more than once/);
+    assert.throws(() => planStages(existing, [{ name: 'Same' }, { name: ' same' }]), /stages\.1\.name/);
+  });
+});
 
 describe('default pipeline', () => {
   test('a new organization starts with a default Contact pipeline whose first stage is New Lead', async () => {
