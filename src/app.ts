@@ -11,12 +11,14 @@ import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
 import { aptenDialect } from './dialects/apten/routes.ts';
 import { autocallsDialect } from './dialects/autocalls/routes.ts';
+import { convocoreDialect } from './dialects/convocore/routes.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
 import { approvalRoutes } from './modules/approvals/routes.ts';
 import { inboundRoutes } from './modules/inbound/routes.ts';
 import { intakeRoutes } from './modules/intake/routes.ts';
+import { importRoutes } from './modules/imports/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
@@ -27,6 +29,9 @@ import { leadRoutes } from './modules/leads/routes.ts';
 import { pipelineRoutes } from './modules/pipelines/routes.ts';
 import { promptRoutes } from './modules/prompts/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
+import { messageRoutes } from './modules/messages/routes.ts';
+import { strategyRoutes } from './modules/strategies/routes.ts';
+import { twilioWebhookRoutes } from './modules/webhooks-twilio/routes.ts';
 
 export interface AppOptions {
   config: Config;
@@ -92,7 +97,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(aiRoutes(ctx));
       await api.register(intakeRoutes(ctx));
       await api.register(inboundRoutes(ctx));
+      await api.register(importRoutes(ctx));
       await api.register(approvalRoutes(ctx));
+      await api.register(strategyRoutes(ctx));
+      await api.register(messageRoutes(ctx));
+      await api.register(twilioWebhookRoutes(ctx));
     },
     { prefix: '/api' },
   );
@@ -100,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Vendor dialects: each its own scope with its own auth header and error envelope.
   await server.register(aptenDialect(ctx), { prefix: '/apten/v1' });
   await server.register(autocallsDialect(ctx), { prefix: '/autocalls/api' });
+  await server.register(convocoreDialect(ctx), { prefix: '/convocore/v3' });
 
   return { server, ctx };
 }

@@ -62,3 +62,8 @@ CREATE INDEX messages_status_idx ON messages (organization_id, status, created_a
 -- the outbox: what delivery claims
 CREATE INDEX messages_outbox_idx ON messages (next_attempt_at) WHERE status IN ('queued', 'failed');
 CREATE INDEX messages_provider_id_idx ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL;
+
+-- what the dispatcher claims: only leads it may touch, so paused or opted-out leads with an
+-- old due time are never rescanned
+CREATE INDEX leads_dispatch_idx ON leads (next_follow_up_at)
+  WHERE deleted_at IS NULL AND is_ai_on AND NOT opted_out AND next_follow_up_at IS NOT NULL;

@@ -76,3 +76,99 @@ export function listMessages(
 export function findMessage(db: Queryable, organizationId: string, id: string): Promise<MessageRow | undefined> {
   return maybeOne<MessageRow>(db, `SELECT * FROM messages WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
 }
+
+/** A follow-up touch as the dispatcher writes it (many per statement). */
+export interface OutboundRow {
+  id: string;
+  organizationId: string;
+  leadId: string;
+  channel: FollowUpChannel;
+  status: 'queued' | 'skipped';
+  lastError: string | null;
+  subject: string | null;
+  content: string;
+  toAddress: string | null;
+  followUpStep: number;
+  strategyId: string | null;
+  voicemailEnabled: boolean;
+  idempotencyKey: string;
+}
+
+/**
+ * Writes many follow-up touches in one statement. A key already written is skipped, so a
+ * touch can never produce a second message.
+ */
+export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  const column = <K extends keyof OutboundRow>(key: K) => rows.map((row) => row[key]);
+  await tx.query(
+    `INSERT INTO messages (id, organization_id, lead_id, direction, origin, channel, status, last_error, subject, content, to_address,
+                           follow_up_step, strategy_id, voicemail_enabled, idempotency_key, next_attempt_at, created_at, updated_at)
+     SELECT id, organization_id, lead_id, 'outbound', 'follow_up', channel, status, last_error, subject, content, to_address,
+            follow_up_step, strategy_id, voicemail_enabled, idempotency_key,
+            CASE WHEN status = 'queued' THEN $14::timestamptz END, $14, $14
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                   $10::int[], $11::text[], $12::boolean[], $13::text[])
+            AS r(id, organization_id, lead_id, channel, status, last_error, subject, content, to_address,
+                 follow_up_step, strategy_id, voicemail_enabled, idempotency_key)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      column('id'), column('organizationId'), column('leadId'), column('channel'), column('status'), column('lastError'),
+      column('subject'), column('content'), column('toAddress'), column('followUpStep'), column('strategyId'),
+      column('voicemailEnabled'), column('idempotencyKey'), now,
+    ],
+  );
+}
+
+export interface ClaimedMessage extends MessageRow {
+  lead_reachable: boolean;
+}
+
+/**
+ * Claims up to `limit` outbox rows whose time has come, locked until the transaction ends
+ * (other workers skip them). `lead_reachable` is false once the lead opted out or was deleted.
+ */
+export function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<ClaimedMessage[]> {
+  return tx.query<ClaimedMessage>(
+    `SELECT m.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
+       FROM messages m JOIN leads l ON l.organization_id = m.organization_id AND l.id = m.lead_id
+      WHERE m.status IN ('queued', 'failed') AND m.next_attempt_at <= $1
+      ORDER BY m.next_attempt_at
+      LIMIT $2
+      FOR UPDATE OF m SKIP LOCKED`,
+    [now, limit],
+  );
+}
+
+export interface DeliveryOutcome {
+  id: string;
+  status: MessageStatus;
+  provider: string | null;
+  providerMessageId: string | null;
+  /** whether this outcome counts as an attempt at the provider */
+  attempted: boolean;
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+}
+
+/** Records a batch of delivery outcomes in one statement. */
+export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<void> {
+  if (outcomes.length === 0) return;
+  const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
+  await tx.query(
+    `UPDATE messages m SET
+            status = o.status,
+            provider = COALESCE(o.provider, m.provider),
+            provider_message_id = COALESCE(o.provider_message_id, m.provider_message_id),
+            attempts = m.attempts + CASE WHEN o.attempted THEN 1 ELSE 0 END,
+            next_attempt_at = o.next_attempt_at,
+            last_error = o.last_error,
+            sent_at = CASE WHEN o.status IN ('sent', 'delivered') THEN $8 ELSE m.sent_at END,
+            delivered_at = CASE WHEN o.status = 'delivered' THEN $8 ELSE m.delivered_at END,
+            updated_at = $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::timestamptz[], $7::text[])
+            AS o(id, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
+      WHERE m.id = o.id`,
+    [column('id'), column('status'), column('provider'), column('providerMessageId'), column('attempted'), column('nextAttemptAt'), column('lastError'), now],
+  );
+}

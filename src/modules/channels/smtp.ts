@@ -1,0 +1,37 @@
+import nodemailer from 'nodemailer';
+import type { ChannelProvider } from './provider.ts';
+import { PermanentDeliveryError } from './provider.ts';
+
+export const DEFAULT_EMAIL_SUBJECT = 'Following up';
+
+/**
+ * Email over SMTP (nodemailer, pooled connections). The idempotency key becomes the
+ * Message-ID, so a retried send is recognisably the same message downstream.
+ */
+export function smtpProvider(smtpUrl: string, from: string): ChannelProvider {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    name: 'smtp',
+    async send(delivery) {
+      try {
+        const info = await transport.sendMail({
+          from,
+          to: delivery.to,
+          subject: delivery.subject ?? DEFAULT_EMAIL_SUBJECT,
+          text: delivery.content,
+          messageId: `<${delivery.idempotencyKey}@openlead>`,
+          headers: { 'X-OpenLead-Idempotency-Key': delivery.idempotencyKey },
+        });
+        return { provider: 'smtp', providerMessageId: info.messageId ?? null, status: 'sent' };
+      } catch (error) {
+        // 5xx replies (no such mailbox, rejected recipient) are final; connection trouble and 4xx are not
+        const code = (error as { responseCode?: number }).responseCode;
+        if (code !== undefined && code >= 500) throw new PermanentDeliveryError((error as Error).message);
+        throw error;
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { maybeOne, type Queryable } from '../../db/database.ts';
+import type { FollowUpConfig } from './schedule.ts';
+
+/** A lead with everything the dispatcher needs to decide its touch (one joined read). */
+export interface DueLeadRow {
+  id: string;
+  organization_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  additional_info: Record<string, unknown>;
+  follow_up_config: FollowUpConfig | null;
+  follow_up_step: number | null;
+  next_follow_up_at: Date;
+  use_strategies_for_follow_ups: boolean;
+  campaign_id: string | null;
+  agent_config: FollowUpConfig | null;
+  agent_timezone: string | null;
+  agent_window_start: string | null;
+  agent_window_end: string | null;
+  agent_send_days: number[] | null;
+  org_config: FollowUpConfig | null;
+  org_timezone: string;
+  org_window_start: string;
+  org_window_end: string;
+  org_send_days: number[];
+  long_term_interval_hours: number;
+  org_email_enabled: boolean;
+  campaign_timezone: string | null;
+  campaign_hours_start: string | null;
+  campaign_hours_end: string | null;
+  campaign_days: number[] | null;
+}
+
+const TOUCH_CONTEXT_SELECT = `l.id, l.organization_id, l.first_name, l.last_name, l.name, l.email, l.phone, l.timezone, l.additional_info,
+            l.follow_up_config, l.follow_up_step, l.next_follow_up_at, l.use_strategies_for_follow_ups, l.campaign_id,
+            a.follow_up_config AS agent_config, a.timezone AS agent_timezone, a.send_window_start::text AS agent_window_start,
+            a.send_window_end::text AS agent_window_end, a.send_days AS agent_send_days,
+            o.default_follow_up_config AS org_config, o.timezone AS org_timezone, o.send_window_start::text AS org_window_start,
+            o.send_window_end::text AS org_window_end, o.send_days AS org_send_days, o.long_term_interval_hours,
+            o.email_enabled AS org_email_enabled,
+            c.timezone AS campaign_timezone, c.allowed_hours_start::text AS campaign_hours_start,
+            c.allowed_hours_end::text AS campaign_hours_end, c.allowed_days AS campaign_days`;
+
+const TOUCH_CONTEXT_FROM = `
+       FROM leads l
+       JOIN organizations o ON o.id = l.organization_id
+       LEFT JOIN agents a ON a.organization_id = l.organization_id AND a.id = l.agent_id
+       LEFT JOIN campaigns c ON c.organization_id = l.organization_id AND c.id = l.campaign_id`;
+
+export interface TouchContextRow extends DueLeadRow {
+  opted_out: boolean;
+  is_ai_on: boolean;
+}
+
+/**
+ * Claims up to `limit` due leads across all organizations, locked until the transaction
+ * ends; rows another worker holds are skipped, so concurrent workers never share a lead.
+ */
+export function claimDueLeads(tx: Queryable, now: Date, limit: number): Promise<DueLeadRow[]> {
+  return tx.query<DueLeadRow>(
+    `SELECT ${TOUCH_CONTEXT_SELECT} ${TOUCH_CONTEXT_FROM}
+      WHERE l.next_follow_up_at <= $1 AND l.deleted_at IS NULL AND l.is_ai_on AND NOT l.opted_out
+        AND l.follow_up_step IS DISTINCT FROM -1
+      ORDER BY l.next_follow_up_at
+      LIMIT $2
+      FOR UPDATE OF l SKIP LOCKED`,
+    [now, limit],
+  );
+}
+
+/** One lead with the same context, for a manual send (undefined when missing or deleted). */
+export function findLeadTouchContext(db: Queryable, organizationId: string, leadId: string): Promise<TouchContextRow | undefined> {
+  return maybeOne<TouchContextRow>(
+    db,
+    `SELECT ${TOUCH_CONTEXT_SELECT}, l.opted_out, l.is_ai_on ${TOUCH_CONTEXT_FROM}
+      WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`,
+    [organizationId, leadId],
+  );
+}
+
+export interface LeadScheduleUpdate {
+  organizationId: string;
+  leadId: string;
+  step: number | null;
+  nextFollowUpAt: Date | null;
+  deferredUntil: Date | null;
+}
+
+/** Writes the next follow-up state of many leads in one statement. */
+export async function updateLeadSchedules(tx: Queryable, updates: LeadScheduleUpdate[], now: Date): Promise<void> {
+  if (updates.length === 0) return;
+  await tx.query(
+    `UPDATE leads l SET follow_up_step = u.step, next_follow_up_at = u.next_at, follow_up_deferred_until = u.deferred_until,
+            version = l.version + 1, updated_at = $6
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
+            AS u(organization_id, id, step, next_at, deferred_until)
+      WHERE l.organization_id = u.organization_id AND l.id = u.id`,
+    [
+      updates.map((u) => u.organizationId),
+      updates.map((u) => u.leadId),
+      updates.map((u) => u.step),
+      updates.map((u) => u.nextFollowUpAt),
+      updates.map((u) => u.deferredUntil),
+      now,
+    ],
+  );
+}
+
+export interface StrategyChoiceRow {
+  id: string;
+  name: string;
+  instructions: string;
+  /** how many messages of this lead used it so far */
+  used: number;
+}
+
+/** The organization's strategies in creation order, each with its use on the lead so far. */
+export function strategiesWithUsage(tx: Queryable, organizationId: string, leadId: string): Promise<StrategyChoiceRow[]> {
+  return tx.query<StrategyChoiceRow>(
+    `SELECT s.id, s.name, s.instructions,
+            (SELECT count(*) FROM messages m WHERE m.organization_id = $1 AND m.lead_id = $2 AND m.strategy_id = s.id)::int AS used
+       FROM strategies s WHERE s.organization_id = $1 ORDER BY s.created_at, s.id`,
+    [organizationId, leadId],
+  );
+}

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { forbidden } from '../../http/errors.ts';
+import { isValidTwilioSignature } from '../channels/signature.ts';
+import { handleCarrierStatus, handleInboundSms } from './service.ts';
+
+const FormBody = Type.Record(Type.String(), Type.String());
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/**
+ * Twilio's callbacks: public routes authenticated by X-Twilio-Signature (HMAC-SHA1 of the
+ * URL Twilio called and the sorted form parameters, keyed by the auth token). The URL is
+ * PUBLIC_URL + path when set, since behind a proxy the request's own host is not the one
+ * Twilio signed.
+ */
+export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  const verify = (request: FastifyRequest, params: Record<string, string>) => {
+    const authToken = ctx.config.twilio?.authToken;
+    const base = ctx.config.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+    const signature = request.headers['x-twilio-signature'];
+    if (!authToken || !isValidTwilioSignature(authToken, base + request.url, params, typeof signature === 'string' ? signature : undefined)) {
+      throw forbidden('Invalid Twilio signature');
+    }
+  };
+  return async (app) => {
+    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+    }
+    const tags = ['Carrier webhooks'];
+    const errors = { 400: Type.Ref('NativeError'), 403: Type.Ref('NativeError') };
+    app.post(
+      '/webhook/twilio/status',
+      { config: { public: true }, schema: { tags, summary: 'Twilio message and call status callback (signed)', security: [], body: FormBody, response: { ...errors } } },
+      async (request, reply) => {
+        verify(request, request.body);
+        await handleCarrierStatus(ctx, request.body);
+        return reply.status(204).send();
+      },
+    );
+    app.post(
+      '/webhook/twilio/sms',
+      { config: { public: true }, schema: { tags, summary: 'Twilio inbound SMS: records the reply, stops the cadence, handles opt-out (signed)', security: [], body: FormBody, response: { 200: Type.String({ description: 'empty TwiML' }), ...errors } } },
+      async (request, reply) => {
+        verify(request, request.body);
+        await handleInboundSms(ctx, request.body);
+        return reply.type('text/xml').send(EMPTY_TWIML);
+      },
+    );
+  };
+}

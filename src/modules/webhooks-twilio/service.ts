@@ -1,0 +1,63 @@
+import type { AppContext } from '../../context.ts';
+import { newId } from '../../lib/ids.ts';
+import { nextOpening } from '../followups/business-hours.ts';
+import { enqueueOutbound } from '../messages/outbox.ts';
+import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
+import { applyCarrierStatus, campaignOfMessageLead, markReachedMaxRetries, recordReply } from './store.ts';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * A carrier status callback. An unanswered call of a campaign lead is called again
+ * `retryIntervalMinutes` later (inside the campaign's hours) until `maxRetries` retries
+ * have gone unanswered; then the lead's status becomes reached-max-retries.
+ */
+export async function handleCarrierStatus(ctx: AppContext, params: Record<string, string>): Promise<void> {
+  const providerMessageId = params.CallSid || params.MessageSid || params.SmsSid;
+  const status = statusFromCarrier(params);
+  if (!providerMessageId || !status) return;
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const message = await applyCarrierStatus(tx, providerMessageId, status, now);
+    if (!message || message.channel !== 'call' || status !== 'no_answer') return;
+    const campaign = await campaignOfMessageLead(tx, message);
+    if (!campaign || !campaign.lead_reachable) return;
+    if (message.call_attempt > campaign.max_retries) {
+      await markReachedMaxRetries(tx, message.organization_id, message.lead_id, now);
+      return;
+    }
+    const window = { timezone: campaign.timezone, start: campaign.allowed_hours_start, end: campaign.allowed_hours_end, days: campaign.allowed_days };
+    await enqueueOutbound(tx, {
+      organizationId: message.organization_id,
+      leadId: message.lead_id,
+      channel: 'call',
+      content: message.content,
+      origin: 'call_retry',
+      sendAt: nextOpening(new Date(now.getTime() + campaign.retry_interval_minutes * MINUTE_MS), window),
+      now,
+      idempotencyKey: callRetryKey(message.idempotency_key, message.call_attempt + 1),
+      followUpStep: message.follow_up_step,
+      strategyId: message.strategy_id,
+      voicemailEnabled: message.voicemail_enabled,
+      callAttempt: message.call_attempt + 1,
+    });
+  });
+}
+
+/** An inbound SMS: recorded on the lead, stops its cadence, and handles opt-out keywords. */
+export async function handleInboundSms(ctx: AppContext, params: Record<string, string>): Promise<void> {
+  if (!params.From || !params.MessageSid) return;
+  const now = ctx.clock.now();
+  const body = params.Body ?? '';
+  await ctx.db.transaction((tx) =>
+    recordReply(tx, {
+      phone: params.From,
+      to: params.To ?? '',
+      body,
+      providerMessageId: params.MessageSid,
+      optOut: isOptOut(body),
+      now,
+      newId: () => newId(now),
+    }),
+  );
+}

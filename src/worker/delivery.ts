@@ -1,0 +1,82 @@
+import type { AppContext } from '../context.ts';
+import { closeChannels, createChannels, type Channels } from '../modules/channels/channels.ts';
+import { PermanentDeliveryError } from '../modules/channels/provider.ts';
+import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
+
+export const MAX_DELIVERY_ATTEMPTS = 5;
+export const DEFAULT_DELIVERY_BATCH = 50;
+const BACKOFF_BASE_MS = 30_000;
+const BACKOFF_CAP_MS = 3_600_000;
+
+/** Wait before attempt n+1 after n failed attempts: 30 s, 1 min, 2 min, … capped at 1 h. */
+export function backoffMs(failedAttempts: number): number {
+  return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failedAttempts - 1));
+}
+
+// Providers hold connections (SMTP pools), so each context keeps one set.
+const channelsByContext = new WeakMap<AppContext, Channels>();
+
+export function channelsFor(ctx: AppContext): Channels {
+  let channels = channelsByContext.get(ctx);
+  if (!channels) {
+    channels = createChannels(ctx.config, ctx.log);
+    channelsByContext.set(ctx, channels);
+  }
+  return channels;
+}
+
+export async function releaseChannels(ctx: AppContext): Promise<void> {
+  const channels = channelsByContext.get(ctx);
+  channelsByContext.delete(ctx);
+  if (channels) await closeChannels(channels);
+}
+
+async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Promise<DeliveryOutcome> {
+  const outcome = { id: message.id, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
+  if (!message.lead_reachable) return { ...outcome, status: 'canceled', lastError: 'the lead opted out or was deleted before delivery' };
+  if (!message.to_address) {
+    return { ...outcome, status: 'skipped', lastError: message.channel === 'email' ? 'the lead has no email address' : 'the lead has no phone number' };
+  }
+  const provider = channelsFor(ctx)[message.channel];
+  try {
+    const receipt = await provider.send({
+      messageId: message.id,
+      idempotencyKey: message.idempotency_key,
+      channel: message.channel,
+      to: message.to_address,
+      subject: message.subject,
+      content: message.content,
+      voicemailEnabled: message.voicemail_enabled,
+    });
+    return { ...outcome, attempted: true, status: receipt.status, provider: receipt.provider, providerMessageId: receipt.providerMessageId };
+  } catch (error) {
+    const attempts = message.attempts + 1;
+    const lastError = error instanceof Error ? error.message : String(error);
+    const dead = error instanceof PermanentDeliveryError || attempts >= MAX_DELIVERY_ATTEMPTS;
+    ctx.log.warn({ messageId: message.id, attempts, dead, err: lastError }, 'delivery attempt failed');
+    return {
+      ...outcome,
+      attempted: true,
+      provider: provider.name,
+      status: dead ? 'dead' : 'failed',
+      nextAttemptAt: dead ? null : new Date(now.getTime() + backoffMs(attempts)),
+      lastError,
+    };
+  }
+}
+
+/**
+ * One delivery batch: claims due outbox rows (SKIP LOCKED), hands them to their providers
+ * with their idempotency keys, and records every outcome before the locks are released. If
+ * the process dies mid-batch the rows return to the outbox and are sent again with the same
+ * key, which the provider dedupes. Returns how many rows it handled.
+ */
+export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const messages = await claimOutbox(tx, now, options.batchSize ?? DEFAULT_DELIVERY_BATCH);
+    const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
+    await recordDeliveryOutcomes(tx, outcomes, now);
+    return messages.length;
+  });
+}

@@ -1,0 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AppContext } from '../context.ts';
+import { DEFAULT_DELIVERY_BATCH, deliverOnce, releaseChannels } from './delivery.ts';
+import { DEFAULT_DISPATCH_BATCH, runDispatcherOnce, type DispatchOptions } from './dispatcher.ts';
+
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+export interface WorkerOptions extends DispatchOptions {
+  deliveryBatchSize?: number;
+}
+
+/**
+ * The worker role: a dispatch loop and a delivery loop. Each runs batches back to back while
+ * they come back full and sleeps `config.workerPollMs` when caught up; `stop()` wakes them,
+ * lets the batch in flight commit, and resolves when both have ended.
+ */
+export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worker {
+  const stopping = new AbortController();
+  const loop = async (name: string, batch: () => Promise<number>, batchSize: number) => {
+    while (!stopping.signal.aborted) {
+      let handled = 0;
+      try {
+        handled = await batch();
+      } catch (error) {
+        ctx.log.error({ err: error, loop: name }, 'worker batch failed');
+      }
+      if (handled < batchSize) await sleep(ctx.config.workerPollMs, undefined, { signal: stopping.signal }).catch(() => {});
+    }
+  };
+  const dispatchBatch = options.batchSize ?? DEFAULT_DISPATCH_BATCH;
+  const deliveryBatch = options.deliveryBatchSize ?? DEFAULT_DELIVERY_BATCH;
+  const loops = Promise.all([
+    loop('dispatch', () => runDispatcherOnce(ctx, { ...options, batchSize: dispatchBatch }), dispatchBatch),
+    loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch),
+  ]);
+  return {
+    async stop() {
+      stopping.abort();
+      await loops;
+      await releaseChannels(ctx);
+    },
+  };
+}
