@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Database, Queryable } from './database.ts';
 
 /**
@@ -7,7 +8,8 @@ import type { Database, Queryable } from './database.ts';
  * transactions itself, so concurrent callers simply queue.
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const pglite = await PGlite.create(dataDir);
+  // pg_trgm backs the leads' free-text search index, as on a PostgreSQL server
+  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const query = async <T>(text: string, params?: unknown[]) =>
     (await pglite.query<T>(text, params as unknown[])).rows;
   return {
