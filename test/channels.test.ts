@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { deliverOnce, MAX_DELIVERY_ATTEMPTS, releaseChannels } from '../src/worker/delivery.ts';
+import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
+import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
+import { createLead, leadRow, messagesOf, scheduleLead } from './support/followups.ts';
+import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+let app: TestApp;
+let twilio: FakeTwilio;
+let smtp: SmtpSink;
+let acme: Account;
+let emailAgentId: string;
+let callAgentId: string;
+
+before(async () => {
+  twilio = await startFakeTwilio();
+  smtp = await startSmtpSink();
+  app = await startApp({
+    smtpUrl: smtp.url,
+    smtpFrom: 'Acme <sales@acme.test>',
+    twilio: { accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, baseUrl: twilio.baseUrl },
+  });
+  // the carrier must call back the address it was given; only known once the app listens
+  app.ctx.config.publicUrl = app.url;
+  acme = await registerOrganization(app, 'Acme');
+  emailAgentId = (await app.request('POST', '/api/agents', { token: acme.token, body: { name: 'Mailer', emailEnabled: true } })).body.data._id;
+  callAgentId = (await app.request('POST', '/api/agents', { token: acme.token, body: { name: 'Caller', voiceEnabled: true } })).body.data._id;
+});
+after(async () => {
+  await releaseChannels(app.ctx);
+  await app.close();
+  await twilio.close();
+  await smtp.close();
+});
+
+async function runWorker(): Promise<void> {
+  while ((await runDispatcherOnce(app.ctx)) > 0);
+  while ((await deliverOnce(app.ctx)) > 0);
+}
+
+async function fireStep(body: Record<string, unknown>, config: Record<string, unknown>) {
+  app.clock.set('2026-06-01T12:00:00Z');
+  const lead = await createLead(app, acme, { ...body, followUpConfig: config });
+  await scheduleLead(app, lead._id, 1, app.clock.now());
+  await runWorker();
+  return { lead, messages: await messagesOf(app, acme, lead._id) };
+}
+
+const carrierPost = (path: string, params: Record<string, string>, signature?: string) => {
+  const signed = twilio.signed(app.url + path, params);
+  if (signature !== undefined) signed.headers['x-twilio-signature'] = signature;
+  return app.request('POST', path, { raw: signed.raw, headers: signed.headers });
+};
+
+describe('Twilio-compatible SMS and calls', () => {
+  test('a text step goes to Messages.json with basic auth, the idempotency token and a status callback', async () => {
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text', template: 'Hi {{firstName}}' } });
+    const [message] = messages;
+    assert.equal(message.status, 'sent');
+    assert.equal(message.provider, 'twilio');
+    const sent = twilio.created.find((c) => c.sid === message.providerMessageId)!;
+    assert.equal(sent.resource, 'Messages');
+    assert.deepEqual(sent.params, { To: lead.phone, From: twilio.from, Body: 'Hi Ada', StatusCallback: `${app.url}/api/webhook/twilio/status` });
+    assert.equal(sent.idempotencyToken, message.idempotencyKey);
+  });
+
+  test('a signed status callback marks the message delivered; a bad or missing signature is refused with 403', async () => {
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const sid = messages[0].providerMessageId;
+    const forged = await carrierPost('/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'delivered' }, 'bm90IGEgc2lnbmF0dXJl');
+    assert.equal(forged.status, 403);
+    assert.equal(forged.body.success, false);
+    const unsigned = await app.request('POST', '/api/webhook/twilio/status', { raw: `MessageSid=${sid}&MessageStatus=delivered`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(unsigned.status, 403);
+    // a signature over other parameters does not verify these
+    const replayed = twilio.signed(app.url + '/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'sent' });
+    const tampered = await app.request('POST', '/api/webhook/twilio/status', { raw: `MessageSid=${sid}&MessageStatus=delivered`, headers: replayed.headers });
+    assert.equal(tampered.status, 403);
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+
+    assert.equal((await carrierPost('/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'delivered', AccountSid: twilio.accountSid })).status, 204);
+    const [delivered] = await messagesOf(app, acme, lead._id);
+    assert.equal(delivered.status, 'delivered');
+    assert.equal(delivered.deliveredAt, app.clock.now().toISOString());
+    // a late "sent" never rewinds it
+    await carrierPost('/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'sent' });
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'delivered');
+  });
+
+  test('carrier failure is recorded as undelivered', async () => {
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    await carrierPost('/api/webhook/twilio/status', { MessageSid: messages[0].providerMessageId, MessageStatus: 'undelivered', ErrorCode: '30003' });
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'undelivered');
+  });
+
+  test('a call step goes to Calls.json with TwiML, and with answering-machine detection when voicemail is enabled', async () => {
+    const plain = await fireStep({ agentId: callAgentId }, { '1': { hours: 1, channel: 'call', template: 'Call me <back> & soon' } });
+    const plainCall = twilio.created.find((c) => c.sid === plain.messages[0].providerMessageId)!;
+    assert.equal(plainCall.resource, 'Calls');
+    assert.equal(plainCall.params.Twiml, '<Response><Say>Call me &lt;back&gt; &amp; soon</Say></Response>');
+    assert.equal(plainCall.params.MachineDetection, undefined);
+    const voicemail = await fireStep({ agentId: callAgentId }, { '1': { hours: 1, channel: 'call', voicemailEnabled: true } });
+    const voicemailCall = twilio.created.find((c) => c.sid === voicemail.messages[0].providerMessageId)!;
+    assert.equal(voicemailCall.params.MachineDetection, 'DetectMessageEnd');
+    assert.equal(voicemail.messages[0].voicemailEnabled, true);
+  });
+});
+
+describe('SMTP email', () => {
+  test('an email step is delivered through SMTP with a subject and the idempotency key as Message-ID', async () => {
+    const before = smtp.received.length;
+    const { lead, messages } = await fireStep(
+      { email: 'ada@example.com', agentId: emailAgentId },
+      { '1': { hours: 1, channel: 'email', template: 'Dear {{firstName}}, shall we talk?' } },
+    );
+    assert.equal(messages[0].status, 'sent', messages[0].lastError);
+    assert.equal(messages[0].provider, 'smtp');
+    assert.equal(smtp.received.length, before + 1);
+    const mail = smtp.received.at(-1)!;
+    assert.equal(mail.subject, 'Following up');
+    assert.equal(mail.text?.trim(), 'Dear Ada, shall we talk?');
+    assert.equal(mail.to && !Array.isArray(mail.to) ? mail.to.text : '', 'ada@example.com');
+    assert.equal(mail.messageId, `<${messages[0].idempotencyKey}@openlead>`);
+    assert.ok(lead);
+  });
+
+  test('a manual email carries its own subject', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { email: 'grace@example.com' });
+    const res = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: acme.token, body: { content: 'Body', channel: 'email', subject: 'Your quote' } });
+    assert.equal(res.status, 201, res.text);
+    await runWorker();
+    assert.equal(smtp.received.at(-1)!.subject, 'Your quote');
+  });
+});
+
+describe('delivery retries', () => {
+  test('transient failures back off exponentially, are listed as failed, and succeed later with the same key', async () => {
+    twilio.failNext(2, 503);
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    let [message] = messages;
+    assert.equal(message.status, 'failed');
+    assert.equal(message.attempts, 1);
+    assert.match(message.lastError, /503/);
+    assert.equal(message.nextAttemptAt, new Date(app.clock.now().getTime() + 30_000).toISOString());
+    const failed = await app.request('GET', '/api/messages?status=failed', { token: acme.token });
+    assert.ok(failed.body.data.some((m: { _id: string }) => m._id === message._id));
+
+    app.clock.advance(29_000);
+    await runWorker();
+    assert.equal((await messagesOf(app, acme, lead._id))[0].attempts, 1, 'not before its backoff');
+    app.clock.advance(1_000);
+    await runWorker();
+    [message] = await messagesOf(app, acme, lead._id);
+    assert.equal(message.attempts, 2);
+    assert.equal(message.nextAttemptAt, new Date(app.clock.now().getTime() + 60_000).toISOString());
+    app.clock.advance(60_000);
+    await runWorker();
+    [message] = await messagesOf(app, acme, lead._id);
+    assert.equal(message.status, 'sent');
+    assert.equal(message.attempts, 3);
+    assert.equal(twilio.created.filter((c) => c.idempotencyToken === message.idempotencyKey).length, 1);
+  });
+
+  test(`after ${MAX_DELIVERY_ATTEMPTS} failed attempts the message is dead`, async () => {
+    twilio.failNext(MAX_DELIVERY_ATTEMPTS, 500);
+    const { lead } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    for (let i = 0; i < MAX_DELIVERY_ATTEMPTS; i++) {
+      app.clock.advance(HOUR);
+      await runWorker();
+    }
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.equal(message.status, 'dead');
+    assert.equal(message.attempts, MAX_DELIVERY_ATTEMPTS);
+    assert.equal(message.nextAttemptAt, null);
+  });
+
+  test('a request the carrier rejects (4xx) is dead at once', async () => {
+    twilio.failNext(1, 400);
+    const { messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    assert.equal(messages[0].status, 'dead');
+    assert.equal(messages[0].attempts, 1);
+  });
+
+  test('a message re-sent after a crash reuses its key, so the carrier creates it once', async () => {
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const created = twilio.created.length;
+    // as if the worker died after the carrier accepted it but before recording that
+    await app.db.query(`UPDATE messages SET status = 'queued', next_attempt_at = $2 WHERE id = $1`, [messages[0]._id, app.clock.now()]);
+    await runWorker();
+    assert.equal(twilio.created.length, created);
+    const [again] = await messagesOf(app, acme, lead._id);
+    assert.equal(again.providerMessageId, messages[0].providerMessageId);
+  });
+});
+
+describe('replies and opt-out', () => {
+  const inbound = (from: string, body: string, sid: string) => carrierPost('/api/webhook/twilio/sms', { From: from, To: twilio.from, Body: body, MessageSid: sid, AccountSid: twilio.accountSid });
+
+  test('a reply is recorded, stops the cadence, sets hasReplied and cancels pending follow-ups', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' }, '2': { hours: 2, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runDispatcherOnce(app.ctx); // written to the outbox, not yet delivered
+    const res = await inbound(lead.phone, 'Sounds good, call me', 'SMreply1');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /xml/);
+    assert.match(res.text, /<Response><\/Response>/);
+    const state = await leadRow(app, lead._id);
+    assert.equal(state.has_replied, true);
+    assert.equal(state.follow_up_step, -1);
+    assert.equal(state.next_follow_up_at, null);
+    assert.equal(state.opted_out, false);
+    const messages = await messagesOf(app, acme, lead._id);
+    assert.deepEqual(messages.map((m) => [m.direction, m.status]), [['outbound', 'canceled'], ['inbound', 'received']]);
+    assert.equal(messages[1].content, 'Sounds good, call me');
+    // the carrier retrying the same webhook records nothing twice
+    await inbound(lead.phone, 'Sounds good, call me', 'SMreply1');
+    assert.equal((await messagesOf(app, acme, lead._id)).length, 2);
+  });
+
+  test('an opt-out keyword opts the lead out: no follow-up, no manual send, nothing pending goes out', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme);
+    const manual = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: acme.token, body: { content: 'Later', scheduledTime: '2026-06-01T15:00:00Z' } });
+    assert.equal(manual.status, 201);
+    assert.equal((await inbound(lead.phone, ' Stop ', 'SMstop1')).status, 200);
+    const state = await leadRow(app, lead._id);
+    assert.equal(state.opted_out, true);
+    assert.equal(state.follow_up_step, -1);
+    // even if something schedules it again, nothing contacts it
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    app.clock.set('2026-06-01T16:00:00Z');
+    const created = twilio.created.length;
+    await runWorker();
+    assert.equal(twilio.created.length, created);
+    const refused = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: acme.token, body: { content: 'x', sendWhenOff: true } });
+    assert.equal(refused.status, 400);
+    const statuses = (await messagesOf(app, acme, lead._id)).map((m) => m.status);
+    assert.deepEqual(statuses, ['canceled', 'received']);
+  });
+
+  test('every opt-out keyword counts, other words do not', async () => {
+    for (const [index, word] of ['STOP', 'stopall', 'Unsubscribe', 'CANCEL', 'end', 'QUIT.'].entries()) {
+      const lead = await createLead(app, acme);
+      await inbound(lead.phone, word, `SMkw${index}`);
+      assert.equal((await leadRow(app, lead._id)).opted_out, true, word);
+    }
+    const lead = await createLead(app, acme);
+    await inbound(lead.phone, 'please stop calling at night', 'SMkwx');
+    assert.equal((await leadRow(app, lead._id)).opted_out, false);
+  });
+
+  test('inbound SMS with a bad signature changes nothing', async () => {
+    const lead = await createLead(app, acme);
+    const res = await carrierPost('/api/webhook/twilio/sms', { From: lead.phone, To: twilio.from, Body: 'STOP', MessageSid: 'SMforged' }, 'Zm9yZ2Vk');
+    assert.equal(res.status, 403);
+    assert.equal((await leadRow(app, lead._id)).opted_out, false);
+  });
+});
+
+describe('campaign call retries', () => {
+  test('an unanswered campaign call is retried retryIntervalMinutes later up to maxRetries, then the lead reached-max-retries', async () => {
+    app.clock.set('2026-06-01T12:00:00Z'); // Monday, inside the campaign's hours
+    const campaign = (await app.request('POST', '/api/campaigns', {
+      token: acme.token,
+      body: { name: 'Dialer', agentId: callAgentId, maxRetries: 2, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
+    })).body.data;
+    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runWorker();
+
+    const unanswered = ['no-answer', 'busy', 'no-answer'];
+    for (const [attempt, callStatus] of unanswered.entries()) {
+      const calls = (await messagesOf(app, acme, lead._id)).filter((m) => m.channel === 'call');
+      assert.equal(calls.length, attempt + 1);
+      const current = calls[attempt];
+      assert.equal(current.callAttempt, attempt + 1);
+      assert.equal(current.status, 'sent');
+      assert.equal((await carrierPost('/api/webhook/twilio/status', { CallSid: current.providerMessageId, CallStatus: callStatus })).status, 204);
+      if (attempt < 2) {
+        const retry = (await messagesOf(app, acme, lead._id)).at(-1);
+        assert.equal(retry.origin, 'call_retry');
+        assert.equal(retry.nextAttemptAt, new Date(app.clock.now().getTime() + 10 * MINUTE).toISOString());
+        app.clock.advance(10 * MINUTE);
+        await runWorker();
+      }
+    }
+    const calls = (await messagesOf(app, acme, lead._id)).filter((m) => m.channel === 'call');
+    assert.equal(calls.length, 3, 'the first call and two retries');
+    assert.ok(calls.every((c) => c.status === 'no_answer'));
+    assert.equal((await leadRow(app, lead._id)).status, 'reached-max-retries');
+    assert.equal(new Set(calls.map((c) => c.idempotencyKey)).size, 3);
+  });
+
+  test('a retry that would fall outside the campaign hours waits for the next opening; an answered call is not retried', async () => {
+    app.clock.set('2026-06-05T19:55:00Z'); // Friday 19:55 UTC
+    const campaign = (await app.request('POST', '/api/campaigns', {
+      token: acme.token,
+      body: { name: 'Late dialer', agentId: callAgentId, maxRetries: 1, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
+    })).body.data;
+    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runWorker();
+    const [call] = await messagesOf(app, acme, lead._id);
+    await carrierPost('/api/webhook/twilio/status', { CallSid: call.providerMessageId, CallStatus: 'no-answer' });
+    const retry = (await messagesOf(app, acme, lead._id)).at(-1);
+    assert.equal(retry.nextAttemptAt, '2026-06-08T09:00:00.000Z'); // Monday opening
+    app.clock.set('2026-06-08T09:00:00Z');
+    await runWorker();
+    const [, retried] = await messagesOf(app, acme, lead._id);
+    await carrierPost('/api/webhook/twilio/status', { CallSid: retried.providerMessageId, CallStatus: 'completed' });
+    assert.equal((await messagesOf(app, acme, lead._id))[1].status, 'delivered');
+    assert.equal((await messagesOf(app, acme, lead._id)).length, 2);
+    assert.equal((await leadRow(app, lead._id)).status, 'created');
+  });
+});
