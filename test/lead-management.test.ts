@@ -586,6 +586,10 @@ describe('OpenAPI', () => {
     const body = spec.paths['/api/lead-management'].post.requestBody.content['application/json'].schema;
     assert.deepEqual([...body.required].sort(), ['configurationName', 'defaultProcess', 'initialStage']);
     assert.equal(body.properties.costPerLead.minimum, 0);
+    assert.equal(body.properties.source.default, 'Unassigned');
+    assert.equal(body.properties.forwardToOutreach.default, true);
+    const update = spec.paths['/api/lead-management/{id}'].put.requestBody.content['application/json'].schema;
+    assert.equal(update.properties.source.default, undefined);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Envelope, Nullable, Timestamp } from '../../http/schemas.ts';
 
 export type ConfigurationStatus = 'active' | 'inactive';
@@ -47,12 +47,34 @@ const fields = {
 
 // The seeds allow additional properties: unknown fields are accepted and ignored, known ones are strictly typed.
 export const UpdateLeadManagementBody = Type.Partial(Type.Object(fields), { additionalProperties: true });
+/** The documented defaults of POST /api/lead-management: shown in the OpenAPI document and applied on create. */
+export const CREATE_DEFAULTS = {
+  source: 'Unassigned',
+  isAutopilot: false,
+  allowRecontact: false,
+  costPerLead: 0,
+  status: 'active',
+  createApplication: false,
+  forwardToOutreach: true,
+  useWorkflowOnly: false,
+} as const;
+
+const withDefault = <T extends TSchema>(schema: T, value: unknown): T => ({ ...schema, default: value });
+
 export const CreateLeadManagementBody = Type.Object(
   {
     ...UpdateLeadManagementBody.properties,
     configurationName: fields.configurationName,
     initialStage: fields.initialStage,
     defaultProcess: fields.defaultProcess,
+    source: Type.Optional(withDefault(fields.source, CREATE_DEFAULTS.source)),
+    isAutopilot: Type.Optional(withDefault(fields.isAutopilot, CREATE_DEFAULTS.isAutopilot)),
+    allowRecontact: Type.Optional(withDefault(fields.allowRecontact, CREATE_DEFAULTS.allowRecontact)),
+    costPerLead: Type.Optional(withDefault(fields.costPerLead, CREATE_DEFAULTS.costPerLead)),
+    status: Type.Optional(withDefault(fields.status, CREATE_DEFAULTS.status)),
+    createApplication: Type.Optional(withDefault(fields.createApplication, CREATE_DEFAULTS.createApplication)),
+    forwardToOutreach: Type.Optional(withDefault(fields.forwardToOutreach, CREATE_DEFAULTS.forwardToOutreach)),
+    useWorkflowOnly: Type.Optional(withDefault(fields.useWorkflowOnly, CREATE_DEFAULTS.useWorkflowOnly)),
   },
   { additionalProperties: true },
 );

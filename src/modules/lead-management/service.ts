@@ -6,7 +6,7 @@ import type { Principal } from '../auth/service.ts';
 import { findStage } from '../pipelines/rules.ts';
 import { findDefaultPipeline, findPipeline, findPipelineOfStage, type PipelineRow, type PipelineType } from '../pipelines/store.ts';
 import { findPrompt } from '../prompts/store.ts';
-import type { ConfigurationInput, CreateConfigurationInput } from './schemas.ts';
+import { CREATE_DEFAULTS, type ConfigurationInput, type CreateConfigurationInput } from './schemas.ts';
 import {
   deleteConfiguration,
   findActiveConfiguration,
@@ -56,28 +56,20 @@ export function toConfigurationDto(row: ConfigurationRow) {
   };
 }
 
-/** The documented defaults of POST /api/lead-management. */
-const CREATE_DEFAULTS = {
+/** What a new configuration's optional references and texts are when not given. */
+const UNSET_COLUMNS = {
   name: null,
   description: null,
-  source: 'Unassigned',
   inbound_email: null,
-  is_autopilot: false,
-  allow_recontact: false,
   starter_message: null,
-  cost_per_lead: 0,
-  status: 'active',
   pipeline_id: null,
   pipeline_stage: null,
   pipeline_stage_id: null,
-  create_application: false,
   application_name: null,
   application_status: null,
   application_pipeline_id: null,
   application_pipeline_stage: null,
   application_pipeline_stage_id: null,
-  forward_to_outreach: true,
-  use_workflow_only: false,
 } as const satisfies Partial<ConfigurationValues>;
 
 /** Client fields that are stored as given (no reference to resolve), with their column. */
@@ -237,7 +229,8 @@ function refusedWrite(error: unknown, configurationName: string | undefined): ne
 }
 
 export async function createConfiguration(ctx: AppContext, principal: Principal, input: CreateConfigurationInput): Promise<ConfigurationRow> {
-  const values = { ...CREATE_DEFAULTS, ...(await resolveInput(ctx, principal.organizationId, input, undefined)) } as ConfigurationValues;
+  const resolved = await resolveInput(ctx, principal.organizationId, { ...CREATE_DEFAULTS, ...input }, undefined);
+  const values = { ...UNSET_COLUMNS, ...resolved } as ConfigurationValues;
   const now = ctx.clock.now();
   try {
     return await insertConfiguration(ctx.db, {
