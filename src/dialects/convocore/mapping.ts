@@ -1,0 +1,116 @@
+import type { Static } from '@sinclair/typebox';
+import type { AppContext } from '../../context.ts';
+import { AppError, badRequest, notFound, type FieldIssue } from '../../http/errors.ts';
+import type { ActivityRow } from '../../modules/activities/store.ts';
+import type { Principal } from '../../modules/auth/service.ts';
+import { getLead, LEAD_NOT_FOUND, type Lead, type LeadFields } from '../../modules/leads/service.ts';
+import { inVendorTerms } from '../shared.ts';
+import type { MetaData, UpdateLeadBody } from './schemas.ts';
+import { convocoreStageOf, stageIdFor } from './stages.ts';
+
+type LeadInput = Static<typeof UpdateLeadBody>['lead'];
+
+const millis = (date: Date | null) => (date === null ? null : date.getTime());
+
+/** The lead as Convocore shows it; its custom fields, source and stage make up metaData. */
+export function toConvocoreLead(lead: Lead, activities: ActivityRow[]) {
+  const stage = convocoreStageOf(lead.stageName);
+  return {
+    id: lead.id,
+    agentId: lead.agentId!,
+    email: lead.email,
+    name: lead.name,
+    phone: lead.phone,
+    metaData: { ...lead.additionalInfo, ...(lead.source !== null ? { source: lead.source } : {}), ...(stage ? { stage } : {}) },
+    convoId: lead.convoId,
+    ts: lead.updatedAt.getTime(),
+    assignedTo: lead.assignedTo as Record<string, unknown> | null,
+    hotScore: lead.hotScore,
+    hotLabel: lead.hotLabel,
+    lastActivityDate: millis(lead.lastActivityDate),
+    crmActivities: activities.map((row) => ({
+      id: row.id,
+      title: row.title,
+      type: row.type,
+      date: millis(row.date),
+      dueDate: millis(row.due_date),
+      completed: row.completed,
+      responded: row.responded,
+      firstChannel: row.first_channel,
+      firstEngaged: row.first_engaged,
+      secondChannel: row.second_channel,
+      secondEngaged: row.second_engaged,
+      note: row.note,
+      notesHistory: row.notes_history,
+      metadata: row.metadata,
+    })),
+    createdAt: lead.createdAt.getTime(),
+  };
+}
+
+/** Convocore only sees leads that belong to an agent. */
+export async function agentLead(ctx: AppContext, principal: Principal, id: string): Promise<Lead> {
+  const lead = await getLead(ctx, principal, id);
+  if (lead.agentId === null) throw notFound(LEAD_NOT_FOUND);
+  return lead;
+}
+
+/** The agent in the body must be the lead's: Convocore never reassigns a lead. */
+export function requireLeadAgent(lead: Lead, agentId: string): void {
+  if (lead.agentId !== agentId) {
+    const message = "agentId must be the lead's agent; a lead's agent cannot be changed (create a new lead instead)";
+    throw badRequest(message, [{ field: 'agentId', message }]);
+  }
+}
+
+const isDate = (value: string | number | undefined) => value === undefined || !Number.isNaN(new Date(value).getTime());
+
+/**
+ * Dates are checked before anything is written, so a create never leaves a lead behind
+ * when one of its activities is refused.
+ */
+export function checkDates(lead: LeadInput): void {
+  const issues: FieldIssue[] = [];
+  const check = (value: string | number | undefined, field: string) => {
+    if (!isDate(value)) issues.push({ field, message: `${field} must be a date` });
+  };
+  check(lead.lastActivityDate, 'lead.lastActivityDate');
+  check(lead.assignedTo?.assignedAt, 'lead.assignedTo.assignedAt');
+  lead.crmActivities?.forEach((activity, i) => {
+    check(activity.date, `lead.crmActivities.${i}.date`);
+    check(activity.dueDate, `lead.crmActivities.${i}.dueDate`);
+  });
+  if (issues.length > 0) throw badRequest(issues.map((issue) => issue.message).join('; '), issues);
+}
+
+/** Convocore's lead fields as the leads module's; metaData's stage is resolved to a real stage. */
+export async function toLeadFields(
+  ctx: AppContext,
+  principal: Principal,
+  lead: LeadInput,
+): Promise<LeadFields & { additionalInfo?: Record<string, unknown> }> {
+  const { stage, source, ...custom } = lead.metaData ?? ({} as Static<typeof MetaData>);
+  return {
+    email: lead.email,
+    name: lead.name,
+    phone: lead.phone,
+    convoId: lead.convoId === undefined ? undefined : String(lead.convoId),
+    assignedTo: lead.assignedTo,
+    hotScore: lead.hotScore,
+    lastActivityDate: lead.lastActivityDate,
+    source,
+    stageId: stage === undefined ? undefined : await stageIdFor(ctx, principal.organizationId, stage),
+    additionalInfo: lead.metaData === undefined ? undefined : custom,
+  };
+}
+
+// The leads module names fields by themselves; Convocore's issues name them inside `lead`.
+const CONVOCORE_FIELDS: Record<string, string> = Object.fromEntries(
+  ['email', 'name', 'phone', 'hotScore', 'lastActivityDate', 'assignedTo', 'assignedTo.assignedAt', 'convoId', 'additionalInfo'].map(
+    (field) => [field, field === 'additionalInfo' ? 'lead.metaData' : `lead.${field}`],
+  ),
+);
+
+export function inConvocoreTerms(error: unknown): never {
+  throw error instanceof AppError ? inVendorTerms(error, CONVOCORE_FIELDS) : error;
+}

@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+
+// Seed 004 (Convocore v3 "Update Lead") walked line by line, plus create, get, list, delete.
+
+let app: TestApp;
+let acme: Account;
+let key: string;
+let otherKey: string;
+let agentId: string;
+let secondAgentId: string;
+let foreignAgentId: string;
+before(async () => {
+  app = await startApp();
+  acme = await registerOrganization(app, 'Acme');
+  key = await apiKeyFor(app, acme);
+  const other = await registerOrganization(app, 'Other');
+  otherKey = await apiKeyFor(app, other);
+  const agent = async (token: string, name: string) => (await app.request('POST', '/api/agents', { token, body: { name } })).body.data._id as string;
+  agentId = await agent(acme.token, 'Chat Bot');
+  secondAgentId = await agent(acme.token, 'Other Bot');
+  foreignAgentId = await agent(other.token, 'Chat Bot');
+});
+after(() => app.close());
+
+const call = (method: string, path: string, body?: unknown, token: string | null = key) => app.request(method, `/convocore/v3${path}`, { token: token ?? undefined, body });
+let phoneCounter = 3000;
+const nextPhone = () => `+1312555${String(phoneCounter++).padStart(4, '0')}`;
+const create = async (lead: Record<string, unknown> = {}, token = key, agent = agentId) => {
+  const res = await call('POST', '/leads', { lead: { agentId: agent, name: 'John Smith', phone: nextPhone(), ...lead } }, token);
+  assert.equal(res.status, 200, res.text);
+  return res.body.data;
+};
+const update = (id: string, lead: Record<string, unknown>, agent = agentId) => call('PATCH', `/leads/${id}`, { agentId: agent, lead });
+const assertError = (res: { status: number; body: any }, status: number, code: string, pattern?: RegExp) => {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.code, code);
+  assert.equal(typeof res.body.message, 'string');
+  for (const key of Object.keys(res.body)) assert.ok(['message', 'code', 'issues'].includes(key), `unexpected key ${key}`);
+  if (pattern) assert.match(JSON.stringify(res.body.issues ?? res.body.message), pattern);
+};
+
+describe('Convocore authentication', () => {
+  test('Authorization: Bearer <API key>; missing or wrong → 401 UNAUTHORIZED', async () => {
+    for (const token of [null, 'nope']) assertError(await call('GET', `/leads?agentId=${agentId}`, undefined, token), 401, 'UNAUTHORIZED');
+  });
+});
+
+describe('POST /leads', () => {
+  test('lead.agentId is required; an unknown or foreign agent is NOT_FOUND', async () => {
+    assertError(await call('POST', '/leads', { lead: { name: 'x' } }), 400, 'BAD_REQUEST', /lead\.agentId/);
+    assertError(await call('POST', '/leads', { lead: { agentId: foreignAgentId, name: 'x' } }), 404, 'NOT_FOUND');
+    assertError(await call('POST', '/leads', { lead: { agentId: 'bad', name: 'x' } }), 404, 'NOT_FOUND');
+  });
+
+  test('metaData.source defaults to "chat"; the answer is the lead in Convocore shape', async () => {
+    const lead = await create({ email: 'john@example.com', metaData: { company: 'Acme' } });
+    assert.match(lead.id, /^[0-9a-f]{24}$/);
+    assert.equal(lead.agentId, agentId);
+    assert.equal(lead.name, 'John Smith');
+    assert.equal(lead.email, 'john@example.com');
+    assert.deepEqual(lead.metaData, { company: 'Acme', source: 'chat', stage: 'new' });
+    assert.equal(lead.ts, app.clock.now().getTime());
+    // the timeline starts with the creation itself
+    assert.deepEqual(lead.crmActivities.map((a: { type: string; title: string }) => [a.type, a.title]), [['System', 'Lead created']]);
+    const explicit = await create({ metaData: { source: 'website' } });
+    assert.equal(explicit.metaData.source, 'website');
+  });
+});
+
+describe('GET /leads and /leads/{id}', () => {
+  test('agentId is required; only that agent\'s leads are listed', async () => {
+    assertError(await call('GET', '/leads'), 400, 'BAD_REQUEST', /agentId/);
+    const mine = await create({}, key, secondAgentId);
+    const res = await call('GET', `/leads?agentId=${secondAgentId}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.success, true);
+    assert.deepEqual(res.body.data.map((l: { id: string }) => l.id), [mine.id]);
+    assertError(await call('GET', `/leads?agentId=${foreignAgentId}`), 404, 'NOT_FOUND');
+  });
+
+  test("a missing, malformed, agentless or another organization's lead is NOT_FOUND", async () => {
+    const theirs = await create({}, otherKey, foreignAgentId);
+    const agentless = await app.request('POST', '/api/leads', { token: acme.token, body: { firstName: 'No', lastName: 'Agent', phone: nextPhone() } });
+    const ids = [theirs.id, '0123456789abcdef01234567', 'zzz'];
+    if (agentless.status === 201) ids.push(agentless.body.data._id);
+    for (const id of ids) {
+      assertError(await call('GET', `/leads/${id}`), 404, 'NOT_FOUND');
+      assertError(await call('PATCH', `/leads/${id}`, { agentId, lead: { name: 'x' } }), 404, 'NOT_FOUND');
+      assertError(await call('DELETE', `/leads/${id}`), 404, 'NOT_FOUND');
+    }
+    const mine = await create();
+    const got = await call('GET', `/leads/${mine.id}`);
+    assert.deepEqual(got.body, { success: true, message: 'Lead retrieved successfully', data: mine });
+  });
+});
+
+describe('PATCH /leads/{id} (seed 004)', () => {
+  test('the documented example (with the required agentId) updates name and merges metaData.notes', async () => {
+    const lead = await create({ metaData: { company: 'Acme' } });
+    const res = await update(lead.id, { name: 'John Smith', metaData: { notes: 'Follow up scheduled for next week' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.success, true);
+    assert.equal(typeof res.body.message, 'string');
+    assert.deepEqual(Object.keys(res.body).sort(), ['data', 'message', 'success']);
+    assert.equal(res.body.data.metaData.notes, 'Follow up scheduled for next week');
+    assert.equal(res.body.data.metaData.company, 'Acme');
+  });
+
+  test('agentId and lead are both required', async () => {
+    const lead = await create();
+    assertError(await call('PATCH', `/leads/${lead.id}`, { lead: { name: 'John Smith' } }), 400, 'BAD_REQUEST', /agentId is required/);
+    assertError(await call('PATCH', `/leads/${lead.id}`, { agentId }), 400, 'BAD_REQUEST', /lead is required/);
+  });
+
+  test('agentId must be the lead\'s agent: it can never change', async () => {
+    const lead = await create();
+    assertError(await update(lead.id, { name: 'Moved' }, secondAgentId), 400, 'BAD_REQUEST', /agentId/);
+    assert.equal((await call('GET', `/leads/${lead.id}`)).body.data.name, 'John Smith');
+  });
+
+  test('additionalProperties: false at every level the schema says so; each issue names the key', async () => {
+    const lead = await create();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ agentId, lead: {}, extra: 1 }, /extra/],
+      [{ agentId, lead: { nickname: 'J' } }, /lead\.nickname/],
+      [{ agentId, lead: { metaData: { favouriteColour: 'red' } } }, /lead\.metaData\.favouriteColour/],
+      [{ agentId, lead: { assignedTo: { userId: 'u1', team: 'x' } } }, /lead\.assignedTo\.team/],
+      [{ agentId, lead: { crmActivities: [{ type: 'Note', colour: 'red' }] } }, /lead\.crmActivities\.0\.colour/],
+      [{ agentId, lead: { crmActivities: [{ type: 'Note', notesHistory: [{ text: 'a', mood: 'x' }] }] } }, /notesHistory\.0\.mood/],
+    ];
+    for (const [body, pattern] of cases) assertError(await call('PATCH', `/leads/${lead.id}`, body), 400, 'BAD_REQUEST', pattern);
+    // activity metadata is an open object
+    assert.equal((await update(lead.id, { crmActivities: [{ type: 'Note', metadata: { anything: { goes: true } } }] })).status, 200);
+  });
+
+  test('partial update: only the given fields change; email, name and phone are nullable', async () => {
+    const lead = await create({ email: 'keep@example.com', metaData: { company: 'Keep' } });
+    const res = await update(lead.id, { phone: '+1 (312) 555-0199' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.phone, '+13125550199');
+    assert.equal(res.body.data.email, 'keep@example.com');
+    assert.equal(res.body.data.name, 'John Smith');
+    assert.equal(res.body.data.metaData.company, 'Keep');
+    const cleared = await update(lead.id, { email: null, name: null });
+    assert.equal(cleared.body.data.email, null);
+    assert.equal(cleared.body.data.name, null);
+    assertError(await update(lead.id, { phone: 'not a phone' }), 400, 'BAD_REQUEST', /lead\.phone/);
+    assertError(await update(lead.id, { email: 42 }), 400, 'BAD_REQUEST', /lead\.email/);
+  });
+
+  test('metaData: every documented key is accepted; value is a number or a string', async () => {
+    const lead = await create();
+    const metaData = {
+      address: '1 Main St', company: 'Acme', website: 'acme.test', notes: 'n', source: 'referral', currency: 'USD', value: 1200,
+      expectedCloseDate: '2026-07-01', subIndustry: 'SaaS', language: 'en', linkedIn: 'in/x', facebook: 'fb/x', instagram: '@x',
+      demoDate: '2026-06-10', demoTime: '10:00', demoLink: 'https://meet.test/x', lostReason: 'none',
+    };
+    const res = await update(lead.id, { metaData });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.data.metaData, { ...metaData, stage: 'new' });
+    assert.equal((await update(lead.id, { metaData: { value: '1.2k' } })).body.data.metaData.value, '1.2k');
+    assertError(await update(lead.id, { metaData: { value: true } }), 400, 'BAD_REQUEST', /lead\.metaData\.value/);
+  });
+
+  test('metaData.stage: one of the 13 values, mapped onto a real pipeline stage with history', async () => {
+    const lead = await create();
+    assertError(await update(lead.id, { metaData: { stage: 'closed' } }), 400, 'BAD_REQUEST', /lead\.metaData\.stage/);
+    for (const stage of ['new', 'engaged', 'email_sent', 'follow_up', 'info_req', 'demo_req', 'demo_conf', 'demo_done', 'proposal', 'negotiation', 'trial', 'won', 'lost']) {
+      const res = await update(lead.id, { metaData: { stage } });
+      assert.equal(res.status, 200, stage);
+      assert.equal(res.body.data.metaData.stage, stage);
+    }
+    const native = await app.request('GET', `/api/leads/${lead.id}`, { token: acme.token });
+    assert.equal(native.body.data.stageName, 'Lost');
+    const pipelines = await app.db.query<{ name: string; stages: number }>(
+      `SELECT p.name, (SELECT count(*)::int FROM pipeline_stages s WHERE s.pipeline_id = p.id) AS stages FROM pipelines p WHERE p.organization_id = $1 AND p.dialect = 'convocore'`,
+      [acme.organizationId],
+    );
+    assert.deepEqual(pipelines, [{ name: 'Convocore', stages: 13 }]);
+    const history = await app.db.query('SELECT * FROM stage_history WHERE lead_id = $1', [lead.id]);
+    assert.ok(history.length >= 13, `stage history has ${history.length} rows`);
+  });
+
+  test('convoId (string or number), assignedTo, hotScore, hotLabel and lastActivityDate', async () => {
+    const lead = await create();
+    const res = await update(lead.id, {
+      convoId: 98765,
+      assignedTo: { userId: 'u-1', name: 'Rep', email: 'rep@example.com', status: 'accepted', assignedAt: '2026-06-01T10:00:00Z' },
+      hotScore: 80,
+      hotLabel: 'hot',
+      lastActivityDate: 1780000000000,
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.convoId, '98765');
+    assert.equal(res.body.data.assignedTo.userId, 'u-1');
+    assert.equal(res.body.data.assignedTo.status, 'accepted');
+    assert.equal(res.body.data.hotScore, 80);
+    assert.equal(res.body.data.hotLabel, 'hot');
+    assert.equal(res.body.data.lastActivityDate, 1780000000000);
+    assertError(await update(lead.id, { assignedTo: { name: 'no id' } }), 400, 'BAD_REQUEST', /lead\.assignedTo\.userId/);
+    assertError(await update(lead.id, { assignedTo: { userId: 'u', status: 'later' } }), 400, 'BAD_REQUEST', /lead\.assignedTo\.status/);
+    assertError(await update(lead.id, { hotLabel: 'lukewarm' }), 400, 'BAD_REQUEST', /lead\.hotLabel/);
+    assertError(await update(lead.id, { hotScore: 'high' }), 400, 'BAD_REQUEST', /lead\.hotScore/);
+    assertError(await update(lead.id, { lastActivityDate: 'someday' }), 400, 'BAD_REQUEST', /lead\.lastActivityDate/);
+    assertError(await update(lead.id, { convoId: true }), 400, 'BAD_REQUEST', /lead\.convoId/);
+  });
+
+  test('ts advances on every update', async () => {
+    const lead = await create();
+    app.clock.advance(1500);
+    const first = await update(lead.id, { metaData: { notes: 'a' } });
+    assert.equal(first.body.data.ts, app.clock.now().getTime());
+    assert.ok(first.body.data.ts > lead.ts);
+    app.clock.advance(1500);
+    const second = await update(lead.id, { ts: 1 });
+    assert.equal(second.status, 200);
+    assert.equal(second.body.data.ts, app.clock.now().getTime());
+  });
+
+  test('crmActivities are upserted by id and history is never dropped', async () => {
+    const lead = await create();
+    const first = await update(lead.id, {
+      crmActivities: [
+        { id: 'a1', type: 'Call', title: 'Intro call', date: '2026-06-01T09:00:00Z', firstChannel: 'Phone/Call', notesHistory: [{ text: 'first note', agentName: 'Bot' }] },
+        { id: 'a2', type: 'Email', title: 'Deck sent', completed: true },
+      ],
+    });
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.body.data.crmActivities.filter((a: { id: string }) => a.id.startsWith('a')).map((a: { id: string }) => a.id).sort(), ['a1', 'a2']);
+    const second = await update(lead.id, {
+      crmActivities: [
+        { id: 'a1', type: 'Call', title: 'Intro call (rescheduled)', notesHistory: [{ text: 'second note' }] },
+        { id: 'a3', type: 'Demo', dueDate: 1781000000000 },
+      ],
+    });
+    assert.equal(second.status, 200, second.text);
+    const byId = Object.fromEntries(second.body.data.crmActivities.map((a: { id: string }) => [a.id, a]));
+    assert.ok(byId.a2, 'an activity left out of the patch is kept');
+    assert.equal(byId.a2.completed, true);
+    assert.equal(byId.a1.title, 'Intro call (rescheduled)');
+    assert.equal(byId.a1.firstChannel, 'Phone/Call');
+    assert.deepEqual(byId.a1.notesHistory.map((n: { text: string }) => n.text), ['first note', 'second note']);
+    assert.equal(byId.a3.dueDate, 1781000000000);
+    assertError(await update(lead.id, { crmActivities: [{ id: 'a4' }] }), 400, 'BAD_REQUEST', /type/);
+    assertError(await update(lead.id, { crmActivities: [{ type: 'Lunch' }] }), 400, 'BAD_REQUEST', /lead\.crmActivities\.0\.type/);
+    assertError(await update(lead.id, { crmActivities: [{ type: 'Note', firstChannel: 'Pigeon' }] }), 400, 'BAD_REQUEST', /firstChannel/);
+  });
+
+  test('a refused update writes nothing: the lead and its timeline stay as they were', async () => {
+    const lead = await create({ metaData: { notes: 'before' } });
+    const res = await update(lead.id, { metaData: { notes: 'after' }, crmActivities: [{ id: 'x', type: 'Note', date: 'not a date' }] });
+    assertError(res, 400, 'BAD_REQUEST', /crmActivities\.0\.date/);
+    const after = (await call('GET', `/leads/${lead.id}`)).body.data;
+    assert.equal(after.metaData.notes, 'before');
+    assert.equal(after.ts, lead.ts);
+    assert.deepEqual(after.crmActivities, lead.crmActivities);
+  });
+
+  test('malformed JSON, wrong content type and unknown routes answer in the Convocore envelope', async () => {
+    const lead = await create();
+    assertError(await app.request('PATCH', `/convocore/v3/leads/${lead.id}`, { token: key, raw: '{"agentId":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
+    assertError(await app.request('PATCH', `/convocore/v3/leads/${lead.id}`, { token: key, raw: '<lead/>', headers: { 'content-type': 'application/xml' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    assertError(await call('GET', '/nothing'), 404, 'NOT_FOUND');
+  });
+});
+
+describe('DELETE /leads/{id}', () => {
+  test('deletes the lead; it is then NOT_FOUND', async () => {
+    const lead = await create();
+    const res = await call('DELETE', `/leads/${lead.id}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.success, true);
+    assertError(await call('GET', `/leads/${lead.id}`), 404, 'NOT_FOUND');
+  });
+});
