@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
+import { startWorker } from './worker/worker.ts';
 
 /** Something `start` runs beside (or instead of) the HTTP server, stopped on shutdown. */
 interface Stoppable {
@@ -12,8 +13,9 @@ interface Stoppable {
 async function start(config: Config): Promise<void> {
   const db = await openDatabase(config);
   await migrate(db);
-  const { server } = await buildApp({ config, db });
+  const { server, ctx } = await buildApp({ config, db });
   const running: Stoppable[] = [];
+  if (config.roles.includes('worker')) running.push(startWorker(ctx));
   if (config.roles.includes('api')) {
     await server.listen({ host: config.host, port: config.port });
   }
