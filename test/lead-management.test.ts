@@ -280,8 +280,7 @@ describe('configurationName uniqueness', () => {
     const again = await postConfiguration(app, admin, processId, { configurationName: 'FACEBOOK funnel' });
     assert.equal(again.status, 400);
     assert.equal(again.body.success, false);
-    assert.match(again.body.error, /configurationName/);
-    assert.match(again.body.error, /already taken/);
+    assert.equal(again.body.error, 'configurationName "FACEBOOK funnel" is already taken');
     assert.equal(await countConfigurations(admin), 1);
     assert.equal((await postConfiguration(app, rep, processId, { configurationName: 'facebook funnel' })).status, 201);
   });

@@ -218,7 +218,7 @@ async function resolveInput(
 /** Maps the database's refusals of a write to the client's field errors. */
 function refusedWrite(error: unknown, configurationName: string | undefined): never {
   if (isUniqueViolation(error, 'lead_management_configs_name_key')) {
-    throw invalidField('configurationName', `"${configurationName}" is already taken by another of your configurations`);
+    throw invalidField('configurationName', `"${configurationName}" is already taken`);
   }
   if (isUniqueViolation(error, 'lead_management_configs_inbound_email_key')) {
     throw invalidField('inboundEmail', 'is already used by another active configuration');
