@@ -76,6 +76,14 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
   throw new Error(`the service did not become ready:\n${output()}`);
 }
 
+// Services still running, so an interrupted run (Ctrl-C, a timeout) still stops them and drops their schemas.
+const running = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...running].map((close) => close())).then(() => process.exit(130));
+  });
+}
+
 /**
  * Starts `openlead start --role api` (the production entry point, migrations included) in
  * its own process, on a fresh schema of the bench database; `close` stops it and drops the schema.
@@ -107,6 +115,7 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
   child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-4000)));
 
   const close = async () => {
+    running.delete(close);
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -114,6 +123,7 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
     }
     await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   };
+  running.add(close);
   try {
     await waitUntilReady(url, child, () => output);
   } catch (error) {
@@ -152,11 +162,24 @@ export async function runAutocannon(options: {
   body?: unknown;
   connections?: number;
   seconds?: number;
+  /** a different path and body for each request (e.g. random ids); overrides `path` and `body` */
+  vary?: () => { path: string; body?: unknown };
 }): Promise<Measurement> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.body !== undefined || options.vary) headers['content-type'] = 'application/json';
+  const vary = options.vary;
   const result = await autocannon({
+    ...(vary && {
+      requests: [
+        {
+          setupRequest: (request) => {
+            const next = vary();
+            return { ...request, path: next.path, body: next.body === undefined ? undefined : JSON.stringify(next.body) };
+          },
+        },
+      ],
+    }),
     url: options.url + options.path,
     method: options.method,
     headers,

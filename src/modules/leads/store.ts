@@ -41,12 +41,13 @@ export interface LeadRow {
   deleted_at: Date | null;
 }
 
-/** A lead locked for update, with what the heat score needs. */
+/** A lead locked for update, with what the heat score needs and the stage it moves to. */
 export interface LockedLeadRow extends LeadRow {
   stage_position: number | null;
   stage_count: number | null;
   replies: number;
   completed_meetings: number;
+  target_stage: StageRef | null;
 }
 
 export interface StageRef {
@@ -123,30 +124,55 @@ export function findLeadByContactRow(
   );
 }
 
-/** Locks a live lead for the rest of the transaction and reads the heat score's inputs with it. */
-export function lockLead(db: Queryable, organizationId: string, id: string): Promise<LockedLeadRow | undefined> {
+/**
+ * The stage a reference names: a stage id, or a stage name within `pipeline` (an SQL
+ * expression); with no reference, the first stage of `pipeline`. Shared by creation and the
+ * locking read of an update, so both resolve stages alike.
+ */
+const STAGE_LOOKUP = (organization: string, reference: string, pipeline: string) => `
+  SELECT st.id, st.pipeline_id, st.name, st.position,
+         (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = st.pipeline_id) AS count
+    FROM pipeline_stages st
+   WHERE st.organization_id = ${organization}
+     AND CASE WHEN ${reference} IS NULL THEN st.pipeline_id = ${pipeline}
+              ELSE st.id = ${reference} OR (st.pipeline_id = ${pipeline} AND lower(st.name) = lower(${reference})) END
+   ORDER BY (st.id = ${reference}) DESC NULLS LAST, st.position
+   LIMIT 1`;
+
+/**
+ * Locks a live lead for the rest of the transaction and reads, in the same statement, the
+ * heat score's inputs and (when the update moves it) the target stage: a stage id or name
+ * within `pipelineId` (else the lead's pipeline), or the first stage of `pipelineId`.
+ */
+export function lockLead(
+  db: Queryable,
+  organizationId: string,
+  id: string,
+  move: { stage: string | null; pipelineId: string | null } = { stage: null, pipelineId: null },
+): Promise<LockedLeadRow | undefined> {
   return maybeOne<LockedLeadRow>(
     db,
     `SELECT l.*, s.name AS stage_name, s.position AS stage_position,
             (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS stage_count,
-            a.replies, a.completed_meetings
+            a.replies, a.completed_meetings,
+            CASE WHEN t.id IS NULL THEN NULL
+                 ELSE json_build_object('id', t.id, 'pipeline_id', t.pipeline_id, 'name', t.name, 'position', t.position, 'count', t.count) END
+              AS target_stage
        FROM leads l
        LEFT JOIN pipeline_stages s ON s.id = l.stage_id
        CROSS JOIN LATERAL (
          SELECT count(*) FILTER (WHERE responded)::int AS replies,
                 count(*) FILTER (WHERE completed AND type IN ('Demo', 'Meeting'))::int AS completed_meetings
            FROM lead_activities WHERE organization_id = l.organization_id AND lead_id = l.id) a
+       LEFT JOIN LATERAL (${STAGE_LOOKUP('l.organization_id', '$3::text', 'COALESCE($4::text, l.pipeline_id)')}) t
+         ON $3::text IS NOT NULL OR $4::text IS NOT NULL
       WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL
       FOR UPDATE OF l`,
-    [organizationId, id],
+    [organizationId, id, move.stage, move.pipelineId],
   );
 }
 
-/**
- * Resolves a stage reference (an id, or a name within the given pipeline, else the
- * organization's default Contact pipeline), or, with no reference, the first stage of the
- * given pipeline (or of the default one).
- */
+/** Resolves a stage for a new lead; the pipeline defaults to the organization's default Contact pipeline. */
 export function findStage(
   db: Queryable,
   organizationId: string,
@@ -155,17 +181,11 @@ export function findStage(
 ): Promise<StageRef | undefined> {
   return maybeOne<StageRef>(
     db,
-    `WITH pipeline AS (
-       SELECT COALESCE($3::text, (SELECT id FROM pipelines WHERE organization_id = $1 AND type = 'Contact' AND is_default)) AS id
-     )
-     SELECT s.id, s.pipeline_id, s.name, s.position,
-            (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS count
-       FROM pipeline_stages s, pipeline
-      WHERE s.organization_id = $1
-        AND CASE WHEN $2::text IS NULL THEN s.pipeline_id = pipeline.id
-                 ELSE s.id = $2 OR (s.pipeline_id = pipeline.id AND lower(s.name) = lower($2)) END
-      ORDER BY (s.id = $2) DESC NULLS LAST, s.position
-      LIMIT 1`,
+    STAGE_LOOKUP(
+      '$1',
+      '$2::text',
+      `COALESCE($3::text, (SELECT id FROM pipelines WHERE organization_id = $1 AND type = 'Contact' AND is_default))`,
+    ),
     [organizationId, reference, pipelineId],
   );
 }

@@ -1,0 +1,112 @@
+/**
+ * PATCH /api/leads/{id} (merge 3 custom fields + change stage) and GET /api/leads/{id} on
+ * random leads of a 1,000,000-lead organization, next to pgbench running the same UPDATE and
+ * SELECT on the same table; plus the PATCH p99 at 10,000 leads, to show it stays flat.
+ */
+import pg from 'pg';
+import { benchDatabaseUrl, printComparison, runAutocannon, runPgbench, startBenchApp, type BenchApp } from './support.ts';
+
+const SMALL = 10_000;
+const LARGE = Number(process.env.BENCH_LEADS || 1_000_000);
+const STAGES = ['New Lead', 'Contacted', 'Engaged', 'Qualified', 'Won', 'Lost'];
+
+// Loaded leads get ids the benchmark can compute from a number, in the service's 24-hex form.
+const ID_PREFIX = 'be0000000000';
+const idFor = (n: number) => ID_PREFIX + n.toString(16).padStart(12, '0');
+const SQL_ID = `'${ID_PREFIX}' || lpad(to_hex(:n::int), 12, '0')`;
+
+const random = (max: number) => 1 + Math.floor(Math.random() * max);
+
+/** Loads leads number `from` to `to` in one INSERT … SELECT generate_series, then refreshes statistics. */
+async function loadLeads(app: BenchApp, org: { organizationId: string; userId: string }, from: number, to: number): Promise<number> {
+  const client = new pg.Client({ connectionString: benchDatabaseUrl, options: app.pgOptions });
+  await client.connect();
+  const started = performance.now();
+  try {
+    await client.query(
+      `INSERT INTO leads (id, organization_id, owner_id, first_name, name, email, phone, dedupe_key, pipeline_id, stage_id,
+                          additional_info, created_at, updated_at)
+       SELECT $3 || lpad(to_hex(n), 12, '0'), $1, $2, 'Lead', 'Lead ' || n, 'lead' || n || '@example.com',
+              '+1646' || lpad(n::text, 7, '0'), '+1646' || lpad(n::text, 7, '0'), s.pipeline_id, s.id,
+              jsonb_build_object('n', n), now() - make_interval(secs => $5 - n), now() - make_interval(secs => $5 - n)
+         FROM generate_series($4::int, $5::int) AS n,
+              (SELECT st.id, st.pipeline_id FROM pipeline_stages st JOIN pipelines p ON p.id = st.pipeline_id
+                WHERE p.organization_id = $1 AND p.is_default AND st.position = 0) AS s`,
+      [org.organizationId, org.userId, ID_PREFIX, from, to],
+    );
+    await client.query('VACUUM ANALYZE leads');
+  } finally {
+    await client.end();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+function patchRequest() {
+  return {
+    path: `/api/leads/${idFor(random(currentCount))}`,
+    body: {
+      stageId: STAGES[random(STAGES.length) - 1],
+      additionalInfo: { score: random(100), tier: 'gold', touch: random(9) },
+    },
+  };
+}
+
+let currentCount = SMALL;
+
+export default async function leadsBench(): Promise<void> {
+  const app = await startBenchApp();
+  try {
+    const admin = await app.register();
+    const token = admin.token;
+
+    const loadSmall = await loadLeads(app, admin, 1, SMALL);
+    currentCount = SMALL;
+    const patchSmall = await runAutocannon({ url: app.url, method: 'PATCH', path: '/', token, vary: patchRequest });
+
+    const loadLarge = await loadLeads(app, admin, SMALL + 1, LARGE);
+    currentCount = LARGE;
+    console.log(`loaded ${SMALL} leads in ${loadSmall.toFixed(1)} s, then up to ${LARGE} in ${loadLarge.toFixed(1)} s`);
+
+    const variables = { org: admin.organizationId, count: String(LARGE) };
+    const getApp = await runAutocannon({
+      url: app.url,
+      method: 'GET',
+      path: '/',
+      token,
+      vary: () => ({ path: `/api/leads/${idFor(random(LARGE))}` }),
+    });
+    const getBaseline = await runPgbench({
+      app,
+      variables,
+      script: `\\set n random(1, :count)
+SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id
+ WHERE l.organization_id = :org AND l.id = ${SQL_ID} AND l.deleted_at IS NULL;
+`,
+    });
+    const patchApp = await runAutocannon({ url: app.url, method: 'PATCH', path: '/', token, vary: patchRequest });
+    const patchBaseline = await runPgbench({
+      app,
+      variables,
+      script: `\\set n random(1, :count)
+\\set stage random(0, 5)
+\\set score random(1, 100)
+\\set touch random(1, 9)
+UPDATE leads SET additional_info = jsonb_merge_patch(additional_info, jsonb_build_object('score', :score::int, 'tier', 'gold', 'touch', :touch::int)),
+       stage_id = (SELECT st.id FROM pipeline_stages st WHERE st.pipeline_id = leads.pipeline_id AND st.position = :stage::int),
+       version = version + 1, updated_at = now()
+ WHERE organization_id = :org AND id = ${SQL_ID} AND deleted_at IS NULL RETURNING *;
+`,
+    });
+
+    printComparison(`leads: OpenLead HTTP vs pgbench, random leads of ${LARGE}`, 'pgbench', [
+      { operation: 'GET /api/leads/{id}', app: getApp, baseline: getBaseline },
+      { operation: 'PATCH /api/leads/{id} (3 custom fields + stage)', app: patchApp, baseline: patchBaseline },
+    ]);
+    console.table([
+      { leads: SMALL, 'PATCH req/s': patchSmall.perSecond.toFixed(0), 'PATCH p99 ms': patchSmall.p99Ms.toFixed(2) },
+      { leads: LARGE, 'PATCH req/s': patchApp.perSecond.toFixed(0), 'PATCH p99 ms': patchApp.p99Ms.toFixed(2) },
+    ]);
+  } finally {
+    await app.close();
+  }
+}
