@@ -54,10 +54,13 @@ describe('POST /api/webhook/outreach statuses', () => {
     const [intake] = await app.db.query<any>('SELECT * FROM lead_intakes WHERE lead_id = $1', [lead.id]);
     assert.equal(intake.cost, 12.5);
     assert.equal(intake.created, true);
-    const titles = (await timelineOf(app, lead.id)).map((a) => a.title);
-    assert.ok(titles.some((t) => t.startsWith('Routed by configuration')));
-    assert.ok(titles.includes('First message queued (autopilot)'));
-    assert.ok(titles.includes('Enrolled in the follow-up cadence'));
+    const routing = (await timelineOf(app, lead.id)).find((a) => a.created_by === 'routing');
+    assert.deepEqual(routing.metadata.decisions, [
+      `New lead routed by configuration "${config.configurationName}"`,
+      'Enrolled in the follow-up cadence',
+      'First message queued (autopilot)',
+    ]);
+    assert.equal(routing.metadata.costPerLead, 12.5);
   });
 
   test('configuration_id and CONFIGURATION_ID are accepted too; other keys are custom data', async () => {
@@ -202,7 +205,7 @@ describe('routing rules', () => {
     assert.equal(lead.follow_up_step, null);
     assert.equal((await approvalsOf(app, lead.id)).length, 0);
     assert.equal((await messagesOf(app, lead.id)).length, 0);
-    assert.ok((await timelineOf(app, lead.id)).some((a) => a.title.startsWith('Workflow only')));
+    assert.ok((await timelineOf(app, lead.id)).some((a) => a.title.includes('Workflow only')));
   });
 
   test('no starter message: the AI composer writes the first message from the process', async () => {

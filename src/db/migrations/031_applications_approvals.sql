@@ -15,11 +15,14 @@ CREATE TABLE applications (
 );
 CREATE INDEX applications_lead_idx ON applications (organization_id, lead_id);
 
+-- Bulk imports write one approval and one intake row per lead: only the lead is a foreign
+-- key (the lead already references its organization and configuration), so each row costs
+-- one referential check, not three.
 CREATE TABLE approvals (
   id text PRIMARY KEY,
-  organization_id text NOT NULL REFERENCES organizations(id),
+  organization_id text NOT NULL,
   lead_id text NOT NULL REFERENCES leads(id),
-  configuration_id text REFERENCES lead_management_configs(id),
+  configuration_id text,
   -- first_touch or reply: what the message answers
   purpose text NOT NULL,
   channel text NOT NULL CHECK (channel IN ('text', 'email')),
@@ -40,9 +43,9 @@ CREATE INDEX approvals_queue_idx ON approvals (organization_id, status, created_
 -- and what the lead cost. Outreach metrics sum cost over new leads per configuration.
 CREATE TABLE lead_intakes (
   id text PRIMARY KEY,
-  organization_id text NOT NULL REFERENCES organizations(id),
+  organization_id text NOT NULL,
   lead_id text NOT NULL REFERENCES leads(id),
-  configuration_id text NOT NULL REFERENCES lead_management_configs(id),
+  configuration_id text NOT NULL,
   origin text NOT NULL CHECK (origin IN ('webhook', 'email', 'import')),
   -- true when this intake created the lead; only new leads carry the configuration's cost
   created boolean NOT NULL,

@@ -287,9 +287,12 @@ async function routeOnce(
   const now = ctx.clock.now();
   const actor = { userId: configuration.userId, label: `intake:${origin}` };
   const followUp = configuration.forwardToOutreach ? enrollment(organization, now) : undefined;
-  const timeline: TimelineRecord[] = [];
-  const note = (leadId: string, title: string, metadata: Record<string, unknown> = {}) =>
-    timeline.push({ id: newId(now), lead_id: leadId, title, metadata: { configurationId: configuration.id, origin, ...metadata } });
+  // Each lead gets one timeline entry listing every routing decision taken for it.
+  const decisions = persons.map(() => ({ titles: [] as string[], metadata: { configurationId: configuration.id, origin } as Record<string, unknown> }));
+  const note = (i: number, title: string, metadata: Record<string, unknown> = {}) => {
+    decisions[i].titles.push(title);
+    Object.assign(decisions[i].metadata, metadata);
+  };
 
   const newLeads: NewLeadRecord[] = [];
   const refreshes: LeadRefresh[] = [];
@@ -300,7 +303,7 @@ async function routeOnce(
     const { contact, existing } = person;
     const enroll = contacts(person) && followUp !== undefined;
     if (existing) {
-      note(leadId, contacts(person) ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
+      note(i, contacts(person) ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
         configurationName: configuration.configurationName,
       });
       refreshes.push({
@@ -339,8 +342,7 @@ async function routeOnce(
         created_at: now,
         updated_at: now,
       });
-      note(leadId, 'Lead created', {});
-      note(leadId, `Routed by configuration "${configuration.configurationName}"`, {
+      note(i, `New lead routed by configuration "${configuration.configurationName}"`, {
         source: configuration.source,
         pipelineId: configuration.pipelineId,
         stageId: configuration.entryStageId,
@@ -348,7 +350,7 @@ async function routeOnce(
         costPerLead: configuration.costPerLead,
       });
     }
-    if (enroll) note(leadId, 'Enrolled in the follow-up cadence', { followUpStep: followUp.follow_up_step, nextFollowUpAt: followUp.next_follow_up_at });
+    if (enroll) note(i, 'Enrolled in the follow-up cadence', { followUpStep: followUp.follow_up_step, nextFollowUpAt: followUp.next_follow_up_at });
     let applicationId: string | null = null;
     if (configuration.createApplication) {
       applicationId = newId(now);
@@ -364,7 +366,7 @@ async function routeOnce(
         created_at: now,
         updated_at: now,
       });
-      note(leadId, 'Application created', { applicationId });
+      note(i, 'Application created', { applicationId });
     }
     const message = firstMessages.get(i);
     if (message) {
@@ -384,7 +386,7 @@ async function routeOnce(
         },
       });
     } else if (contacts(person) && configuration.useWorkflowOnly) {
-      note(leadId, 'Workflow only: the autopilot first message was skipped');
+      note(i, 'Workflow only: the autopilot first message was skipped');
     }
     return {
       lead: { id: leadId, convo_id: existing ? existing.convo_id : (newLeads.at(-1)?.convo_id ?? null) },
@@ -405,12 +407,18 @@ async function routeOnce(
     const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
     outgoing.forEach(({ index, message }, k) => {
       Object.assign(results[index], sent[k]);
-      note(message.leadId, configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
+      note(index, configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
         composedBy: message.composedBy,
         traceId: message.traceId,
         ...sent[k],
       });
     });
+    const timeline: TimelineRecord[] = decisions.map((d, i) => ({
+      id: newId(now),
+      lead_id: leadIds[i],
+      title: d.titles.join('; '),
+      metadata: { ...d.metadata, decisions: d.titles },
+    }));
     await insertTimeline(tx, organizationId, timeline, now);
     await insertIntakes(
       tx,
