@@ -72,7 +72,7 @@ export async function startApp(overrides: Partial<Config> = {}): Promise<TestApp
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(url + path, { method, headers, body });
+    const response = await fetch(url + path, { method, headers, body: typeof body === 'string' ? body : body && new Uint8Array(body) });
     const text = await response.text();
     let parsed: unknown = text;
     try {
