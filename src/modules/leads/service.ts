@@ -397,10 +397,10 @@ async function columnsFor(
 const displayName = (first: string | null | undefined, last: string | null | undefined) =>
   [first, last].filter((part) => part && part.trim()).join(' ') || null;
 
-async function resolveStage(db: Queryable, organizationId: string, reference: string | null, pipelineId: string | null): Promise<StageRef> {
-  const stage = await findStage(db, organizationId, reference, pipelineId);
-  if (!stage) throw invalidField(reference === null ? 'pipelineId' : 'stageId', reference === null ? 'has no stages' : 'does not exist');
-  if (pipelineId !== null && stage.pipeline_id !== pipelineId) throw invalidField('stageId', 'does not belong to pipelineId');
+/** The resolved stage, or the 400 that says which reference did not resolve. */
+function checkStage(stage: StageRef | null | undefined, move: { stage: string | null; pipelineId: string | null }): StageRef {
+  if (!stage) throw invalidField(move.stage === null ? 'pipelineId' : 'stageId', move.stage === null ? 'has no stages' : 'does not exist');
+  if (move.pipelineId !== null && stage.pipeline_id !== move.pipelineId) throw invalidField('stageId', 'does not belong to pipelineId');
   return stage;
 }
 
@@ -425,7 +425,8 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
   const now = ctx.clock.now();
   const columns = await columnsFor(ctx, ctx.db, organizationId, input, options.system ?? false);
   if (input.additionalInfo !== undefined) checkCustomFields(input.additionalInfo);
-  const stage = await resolveStage(ctx.db, organizationId, input.stageId ?? null, input.pipelineId ?? null);
+  const move = { stage: input.stageId ?? null, pipelineId: input.pipelineId ?? null };
+  const stage = checkStage(await findStage(ctx.db, organizationId, move.stage, move.pipelineId), move);
   const dedupeKey =
     options.dedupeKey !== undefined ? options.dedupeKey : options.dedupe === 'allow' ? null : defaultDedupeKey(columns.phone, columns.email);
   const hotScore =
@@ -580,17 +581,13 @@ export async function updateLeadWithin(
   const now = ctx.clock.now();
   const columns = await columnsFor(ctx, tx, organizationId, patch, options.system ?? false);
   if (patch.additionalInfo !== undefined) checkCustomFields(patch.additionalInfo);
-  const stage =
-    patch.stageId !== undefined && patch.stageId !== null
-      ? await resolveStage(tx, organizationId, patch.stageId, patch.pipelineId ?? null)
-      : patch.pipelineId
-        ? await resolveStage(tx, organizationId, null, patch.pipelineId)
-        : undefined;
-  const before = isId(id) ? await lockLead(tx, organizationId, id) : undefined;
+  const move = { stage: patch.stageId ?? null, pipelineId: patch.pipelineId ?? null };
+  const before = isId(id) ? await lockLead(tx, organizationId, id, move) : undefined;
   if (!before) throw notFound(LEAD_NOT_FOUND);
   if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) {
     throw preconditionFailed(`Lead has changed (version ${before.version}, expected ${options.expectedVersion})`);
   }
+  const stage = move.stage !== null || move.pipelineId !== null ? checkStage(before.target_stage, move) : undefined;
   // the follow-up rules judge client updates; the system (dispatcher) writes its own schedule
   const followUp = options.system ? {} : await followUpColumns(tx, organizationId, before, patch, now);
   const write = planUpdate(before, { ...columns, ...followUp }, stage, patch, options, now, actor);
