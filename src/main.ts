@@ -3,6 +3,8 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
+import { startInboundSmtp } from './modules/inbound/smtp.ts';
+import { runImportCommand } from './modules/imports/cli.ts';
 import { startWorker } from './worker/worker.ts';
 
 /** Something `start` runs beside (or instead of) the HTTP server, stopped on shutdown. */
@@ -16,6 +18,11 @@ async function start(config: Config): Promise<void> {
   const { server, ctx } = await buildApp({ config, db });
   const running: Stoppable[] = [];
   if (config.roles.includes('worker')) running.push(startWorker(ctx));
+  if (config.roles.includes('inbound')) {
+    const smtp = await startInboundSmtp(ctx, { host: config.host, port: config.inboundSmtpPort });
+    running.push(smtp);
+    server.log.info({ port: smtp.port }, 'inbound SMTP listening');
+  }
   if (config.roles.includes('api')) {
     await server.listen({ host: config.host, port: config.port });
   }
@@ -53,6 +60,29 @@ program
     const applied = await migrate(db);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
     await db.close();
+  });
+
+program
+  .command('import <file>')
+  .description('import leads from a CSV file, routed through a lead-management configuration')
+  .requiredOption('--configuration <id>', 'the configuration every row is routed through')
+  .action(async (file: string, options: { configuration: string }) => {
+    const config = { ...loadConfig(), logLevel: 'warn' };
+    const db = await openDatabase(config);
+    await migrate(db);
+    const { server, ctx } = await buildApp({ config, db });
+    try {
+      const report = await runImportCommand(ctx, file, options.configuration, process.stderr);
+      for (const { line, error } of report.errors.slice(0, 20)) console.log(`line ${line}: ${error}`);
+      if (report.failed > 20) console.log(`… and ${report.failed - 20} more refused rows`);
+      console.log(`imported ${report.rows} rows in ${(report.durationMs / 1000).toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.failed} refused`);
+    } catch (error) {
+      console.error(`import failed: ${(error as Error).message}`);
+      process.exitCode = 1;
+    } finally {
+      await server.close();
+      await db.close();
+    }
   });
 
 try {

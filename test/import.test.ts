@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runImportCommand } from '../src/modules/imports/cli.ts';
 import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 import { approvalsOf, createConfiguration, leadRow } from './support/intake.ts';
 
@@ -80,5 +84,27 @@ describe('POST /api/leads/import', () => {
     assert.equal((await importCsv('phone\n+12125557030', inactive._id)).status, 400);
     assert.equal((await app.request('POST', `/api/leads/import?configurationId=${config._id}`, { raw: 'phone\n1', headers: { 'content-type': 'text/csv' } })).status, 401);
     assert.equal((await app.request('POST', `/api/leads/import?configurationId=${config._id}`, { token: admin.token, body: { phone: '1' } })).status, 415);
+  });
+});
+
+describe('openlead import (the CLI command)', () => {
+  test('imports a file with a progress bar and reports refused rows', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'openlead-import-'));
+    const file = path.join(dir, 'leads.csv');
+    const lines = ['first_name,phone'];
+    for (let i = 0; i < 50; i++) lines.push(`Cli${i},+1 646 555 ${String(1000 + i)}`);
+    lines.push('Broken,12');
+    await writeFile(file, lines.join('\n'));
+    let output = '';
+    const err = { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WriteStream;
+    try {
+      const report = await runImportCommand(app.ctx, file, config._id, err);
+      assert.equal(report.created, 50);
+      assert.equal(report.failed, 1);
+      assert.match(output, /\[#{30}\] 100% 51 rows {2}created 50/);
+      await assert.rejects(runImportCommand(app.ctx, file, '0123456789abcdef01234567', err), /no active lead management configuration/);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 });
