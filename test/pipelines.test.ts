@@ -33,13 +33,26 @@ function remove(account: Account, id: string) {
 }
 
 /** A lead sitting in a stage, written directly: the leads module is not what is under test. */
-async function leadInStage(account: Account, pipelineId: string, stageId: string): Promise<void> {
+async function leadInStage(account: Account, pipelineId: string, stageId: string): Promise<string> {
+  const id = newId();
   await app.db.query(`INSERT INTO leads (id, organization_id, pipeline_id, stage_id) VALUES ($1, $2, $3, $4)`, [
-    newId(),
+    id,
     account.organizationId,
     pipelineId,
     stageId,
   ]);
+  return id;
+}
+
+/** An application (of a lead in the default pipeline) sitting in a stage, written directly. */
+async function applicationInStage(account: Account, pipelineId: string, stageId: string): Promise<void> {
+  const contact = await defaultContactPipeline(account);
+  const leadId = await leadInStage(account, contact._id, contact.stages[0]._id);
+  await app.db.query(
+    `INSERT INTO applications (id, organization_id, lead_id, name, pipeline_id, stage_id, created_at, updated_at)
+     VALUES ($1, $2, $3, 'Loan', $4, $5, now(), now())`,
+    [newId(), account.organizationId, leadId, pipelineId, stageId],
+  );
 }
 
 describe('stage rules', () => {
@@ -242,7 +255,7 @@ describe('PUT /api/pipelines/{id}', () => {
     await leadInStage(admin, pipeline._id, won._id);
     const res = await put(admin, pipeline._id, { stages: pipeline.stages.filter((s) => s._id !== won._id) });
     assert.equal(res.status, 400);
-    assert.match(res.body.error, /^stages cannot drop a stage that leads are in/);
+    assert.match(res.body.error, /^stages cannot drop a stage that leads or applications are in/);
     const unused = pipeline.stages.find((s) => s.name === 'Lost')!;
     assert.equal((await put(admin, pipeline._id, { stages: pipeline.stages.filter((s) => s._id !== unused._id) })).status, 200);
   });
@@ -301,6 +314,18 @@ describe('DELETE /api/pipelines/{id}', () => {
     await leadInStage(admin, pipeline._id, pipeline.stages[0]._id);
     const res = await remove(admin, pipeline._id);
     assert.equal(res.status, 400);
-    assert.equal(res.body.error, 'Pipeline is in use by leads and cannot be deleted');
+    assert.equal(res.body.error, 'Pipeline is in use by leads or applications and cannot be deleted');
+  });
+
+  test('a pipeline or stage that applications are in cannot be deleted', async () => {
+    const admin = await registerOrganization(app);
+    const pipeline = await createPipeline(app, admin, { name: 'Apps', type: 'Application' });
+    await applicationInStage(admin, pipeline._id, pipeline.stages[1]._id);
+    const dropStage = await put(admin, pipeline._id, { stages: [pipeline.stages[0]] });
+    assert.equal(dropStage.status, 400);
+    assert.match(dropStage.body.error, /^stages cannot drop a stage that leads or applications are in/);
+    const res = await remove(admin, pipeline._id);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'Pipeline is in use by leads or applications and cannot be deleted');
   });
 });

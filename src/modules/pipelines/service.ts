@@ -73,7 +73,7 @@ function stageInUseError(usage: { configurationName: string | null }): never {
   if (usage.configurationName !== null) {
     throw invalidField('stages', `cannot drop a stage used by lead management configuration "${usage.configurationName}"`);
   }
-  throw invalidField('stages', 'cannot drop a stage that leads are in; move them first');
+  throw invalidField('stages', 'cannot drop a stage that leads or applications are in; move them first');
 }
 
 export async function changePipeline(
@@ -96,7 +96,7 @@ export async function changePipeline(
         const plan = planStages(pipeline.stages, changes.stages);
         if (plan.removed.length > 0) {
           const usage = await findStageUsage(tx, organizationId, plan.removed);
-          if (usage.configurationName !== null || usage.usedByLeads) stageInUseError(usage);
+          if (usage.configurationName !== null || usage.usedByRecords) stageInUseError(usage);
         }
         await applyStagePlan(tx, organizationId, id, plan, now);
       }
@@ -106,11 +106,13 @@ export async function changePipeline(
       return (await findPipeline(tx, organizationId, id))!;
     })
     .catch((error: unknown) => {
-      // a lead moved into a dropped stage between the check and the delete
+      // a lead or application moved into a dropped stage between the check and the delete
       if (isForeignKeyViolation(error)) stageInUseError({ configurationName: null });
       return defaultRace(error);
     });
 }
+
+const pipelineInUseByRecords = () => badRequest('Pipeline is in use by leads or applications and cannot be deleted');
 
 export async function removePipeline(ctx: AppContext, principal: Principal, id: string): Promise<void> {
   if (!isId(id)) throw notFound(PIPELINE_NOT_FOUND);
@@ -118,7 +120,7 @@ export async function removePipeline(ctx: AppContext, principal: Principal, id: 
   try {
     result = await deletePipelineUnlessUsed(ctx.db, principal.organizationId, id);
   } catch (error) {
-    if (isForeignKeyViolation(error)) throw badRequest('Pipeline is in use by leads and cannot be deleted');
+    if (isForeignKeyViolation(error)) throw pipelineInUseByRecords();
     throw error;
   }
   switch (result.outcome) {
@@ -130,7 +132,7 @@ export async function removePipeline(ctx: AppContext, principal: Principal, id: 
       throw badRequest('The default pipeline cannot be deleted; make another pipeline the default first');
     case 'usedByConfiguration':
       throw badRequest(`Pipeline is in use by lead management configuration "${result.configurationName}" and cannot be deleted`);
-    case 'usedByLeads':
-      throw badRequest('Pipeline is in use by leads and cannot be deleted');
+    case 'usedByRecords':
+      throw pipelineInUseByRecords();
   }
 }

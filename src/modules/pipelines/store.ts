@@ -114,23 +114,24 @@ export async function lockPipeline(db: Queryable, organizationId: string, id: st
   return locked ? findPipeline(db, organizationId, id) : undefined;
 }
 
-/** What still points at some stages: the first configuration (by name) and whether any lead does. */
+/** What still points at some stages: the first configuration (by name), and whether any lead or application does. */
 export async function findStageUsage(
   db: Queryable,
   organizationId: string,
   stageIds: string[],
-): Promise<{ configurationName: string | null; usedByLeads: boolean }> {
-  const row = await one<{ configuration_name: string | null; used_by_leads: boolean }>(
+): Promise<{ configurationName: string | null; usedByRecords: boolean }> {
+  const row = await one<{ configuration_name: string | null; used_by_records: boolean }>(
     db,
     `SELECT
        (SELECT configuration_name FROM lead_management_configs
          WHERE organization_id = $1
            AND (initial_stage_id = ANY($2) OR pipeline_stage_id = ANY($2) OR application_pipeline_stage_id = ANY($2))
          ORDER BY created_at, id LIMIT 1) AS configuration_name,
-       EXISTS (SELECT 1 FROM leads WHERE organization_id = $1 AND stage_id = ANY($2)) AS used_by_leads`,
+       (EXISTS (SELECT 1 FROM leads WHERE organization_id = $1 AND stage_id = ANY($2))
+        OR EXISTS (SELECT 1 FROM applications WHERE organization_id = $1 AND stage_id = ANY($2))) AS used_by_records`,
     [organizationId, stageIds],
   );
-  return { configurationName: row.configuration_name, usedByLeads: row.used_by_leads };
+  return { configurationName: row.configuration_name, usedByRecords: row.used_by_records };
 }
 
 /** Applies a stage plan: removes, renames/moves and adds, then stamps the pipeline. */
@@ -191,14 +192,15 @@ export type PipelineDeletion =
   | { outcome: 'missing' }
   | { outcome: 'default' }
   | { outcome: 'usedByConfiguration'; configurationName: string }
-  | { outcome: 'usedByLeads' };
+  | { outcome: 'usedByRecords' };
 
 /**
- * Deletes the pipeline (its stages cascade) unless it is a default, or a configuration or a
- * lead uses it or one of its stages, in one statement that also says which refusal applies.
+ * Deletes the pipeline (its stages cascade) unless it is a default, or a configuration, a
+ * lead or an application uses it or one of its stages, in one statement that also says
+ * which refusal applies.
  */
 export async function deletePipelineUnlessUsed(db: Queryable, organizationId: string, id: string): Promise<PipelineDeletion> {
-  const row = await one<{ found: boolean; is_default: boolean; used_by: string | null; used_by_leads: boolean; deleted: boolean }>(
+  const row = await one<{ found: boolean; is_default: boolean; used_by: string | null; used_by_records: boolean; deleted: boolean }>(
     db,
     `WITH target AS (
        SELECT id, is_default FROM pipelines WHERE organization_id = $1 AND id = $2
@@ -212,18 +214,20 @@ export async function deletePipelineUnlessUsed(db: Queryable, organizationId: st
                OR pipeline_stage_id IN (SELECT id FROM stages)
                OR application_pipeline_stage_id IN (SELECT id FROM stages))
         ORDER BY created_at, id LIMIT 1
-     ), used_by_leads AS (
+     ), used_by_records AS (
        SELECT EXISTS (SELECT 1 FROM leads WHERE organization_id = $1
+                        AND (pipeline_id = $2 OR stage_id IN (SELECT id FROM stages)))
+           OR EXISTS (SELECT 1 FROM applications WHERE organization_id = $1
                         AND (pipeline_id = $2 OR stage_id IN (SELECT id FROM stages))) AS used
      ), removed AS (
        DELETE FROM pipelines WHERE organization_id = $1 AND id = $2 AND NOT is_default
-          AND NOT EXISTS (SELECT 1 FROM used) AND NOT (SELECT used FROM used_by_leads)
+          AND NOT EXISTS (SELECT 1 FROM used) AND NOT (SELECT used FROM used_by_records)
        RETURNING id
      )
      SELECT EXISTS (SELECT 1 FROM target) AS found,
             COALESCE((SELECT is_default FROM target), false) AS is_default,
             (SELECT configuration_name FROM used) AS used_by,
-            (SELECT used FROM used_by_leads) AS used_by_leads,
+            (SELECT used FROM used_by_records) AS used_by_records,
             EXISTS (SELECT 1 FROM removed) AS deleted`,
     [organizationId, id],
   );
@@ -231,7 +235,7 @@ export async function deletePipelineUnlessUsed(db: Queryable, organizationId: st
   if (!row.found) return { outcome: 'missing' };
   if (row.is_default) return { outcome: 'default' };
   if (row.used_by !== null) return { outcome: 'usedByConfiguration', configurationName: row.used_by };
-  return { outcome: 'usedByLeads' };
+  return { outcome: 'usedByRecords' };
 }
 
 /** The stages every new organization's default Contact pipeline starts with. */
