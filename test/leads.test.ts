@@ -371,7 +371,9 @@ describe('deleting and listing', () => {
 describe('tenant isolation', () => {
   test('another organization\'s lead answers 404 on every lead route, and malformed ids too', async () => {
     const lead = await createLead();
+    const note = await app.request('POST', `/api/leads/${lead._id}/activities`, { token: admin.token, body: { type: 'Note', note: 'mine' } });
     const routes: [string, string, unknown?][] = [
+      ['PATCH', `/api/leads/${lead._id}/activities/${note.body.data.id}`, { note: 'stolen' }],
       ['GET', `/api/leads/${lead._id}`],
       ['PATCH', `/api/leads/${lead._id}`, { source: 'stolen' }],
       ['DELETE', `/api/leads/${lead._id}`],
@@ -390,7 +392,9 @@ describe('tenant isolation', () => {
     assert.ok(list.body.data.leads.every((l: any) => l.organizationId === other.organizationId));
     const untouched = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
     assert.equal(untouched.body.data.source, null);
-    assert.equal(untouched.body.data.version, 1);
+    assert.equal(untouched.body.data.version, 2, 'only the owner\'s note changed it');
+    const timeline = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
+    assert.deepEqual(timeline.body.data.find((a: any) => a.type === 'Note').notesHistory.map((n: any) => n.text), ['mine']);
   });
 
   test('routes need credentials', async () => {

@@ -171,6 +171,7 @@ export async function changeActivity(
   activityId: string,
   input: Omit<ActivityInput, 'id'>,
 ): Promise<ActivityRow> {
+  await getLead(ctx, actor, leadId); // a missing (or foreign) lead is "Lead not found", as on every lead route
   const [row] = await writeActivities(ctx, actor, leadId, [{ ...input, id: activityId }], true);
   return row;
 }
