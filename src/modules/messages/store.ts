@@ -129,13 +129,18 @@ export interface ClaimedMessage extends MessageRow {
  * (other workers skip them). `lead_reachable` is false once the lead opted out or was deleted.
  */
 export function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<ClaimedMessage[]> {
+  // claim in due order from the outbox index first, and only then look at the leads: joining
+  // before the LIMIT would visit every due row on each batch
   return tx.query<ClaimedMessage>(
-    `SELECT m.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
-       FROM messages m JOIN leads l ON l.organization_id = m.organization_id AND l.id = m.lead_id
-      WHERE m.status IN ('queued', 'failed') AND m.next_attempt_at <= $1
-      ORDER BY m.next_attempt_at
-      LIMIT $2
-      FOR UPDATE OF m SKIP LOCKED`,
+    `WITH claimed AS (
+       SELECT * FROM messages
+        WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1
+        ORDER BY next_attempt_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+     )
+     SELECT c.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
+       FROM claimed c JOIN leads l ON l.organization_id = c.organization_id AND l.id = c.lead_id`,
     [now, limit],
   );
 }
