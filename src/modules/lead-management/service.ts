@@ -232,17 +232,9 @@ export async function createConfiguration(ctx: AppContext, principal: Principal,
   const resolved = await resolveInput(ctx, principal.organizationId, { ...CREATE_DEFAULTS, ...input }, undefined);
   const values = { ...UNSET_COLUMNS, ...resolved } as ConfigurationValues;
   const now = ctx.clock.now();
-  try {
-    return await insertConfiguration(ctx.db, {
-      id: newId(now),
-      organizationId: principal.organizationId,
-      userId: principal.userId,
-      now,
-      values,
-    });
-  } catch (error) {
-    refusedWrite(error, values.configuration_name);
-  }
+  return insertConfiguration(ctx.db, { id: newId(now), organizationId: principal.organizationId, userId: principal.userId, now, values }).catch(
+    (error: unknown) => refusedWrite(error, values.configuration_name),
+  );
 }
 
 /** The owner or an ADMIN of the organization may use a configuration; another organization's id is a missing one. */
@@ -263,27 +255,21 @@ export function listVisibleConfigurations(ctx: AppContext, principal: Principal)
 export async function changeConfiguration(ctx: AppContext, principal: Principal, id: string, input: ConfigurationInput): Promise<ConfigurationRow> {
   const current = await ownedConfiguration(ctx, principal, id);
   const changes = await resolveInput(ctx, principal.organizationId, input, current);
-  let updated: ConfigurationRow | undefined;
-  try {
-    updated = await updateConfiguration(ctx.db, principal.organizationId, id, changes, ctx.clock.now());
-  } catch (error) {
-    refusedWrite(error, changes.configuration_name);
-  }
+  const updated = await updateConfiguration(ctx.db, principal.organizationId, id, changes, ctx.clock.now()).catch((error: unknown) =>
+    refusedWrite(error, changes.configuration_name),
+  );
   if (!updated) throw notFound(CONFIGURATION_NOT_FOUND);
   return updated;
 }
 
 export async function removeConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<void> {
   await ownedConfiguration(ctx, principal, id);
-  let deleted: boolean;
-  try {
-    deleted = await deleteConfiguration(ctx.db, principal.organizationId, id);
-  } catch (error) {
+  const deleted = await deleteConfiguration(ctx.db, principal.organizationId, id).catch((error: unknown) => {
     if (isForeignKeyViolation(error)) {
       throw badRequest('Lead management configuration has routed leads and cannot be deleted; set its status to inactive instead');
     }
     throw error;
-  }
+  });
   if (!deleted) throw notFound(CONFIGURATION_NOT_FOUND);
 }
 

@@ -116,13 +116,11 @@ const pipelineInUseByRecords = () => badRequest('Pipeline is in use by leads or 
 
 export async function removePipeline(ctx: AppContext, principal: Principal, id: string): Promise<void> {
   if (!isId(id)) throw notFound(PIPELINE_NOT_FOUND);
-  let result;
-  try {
-    result = await deletePipelineUnlessUsed(ctx.db, principal.organizationId, id);
-  } catch (error) {
+  const result = await deletePipelineUnlessUsed(ctx.db, principal.organizationId, id).catch((error: unknown) => {
+    // a lead or application entered the pipeline between the statement's check and its delete
     if (isForeignKeyViolation(error)) throw pipelineInUseByRecords();
     throw error;
-  }
+  });
   switch (result.outcome) {
     case 'deleted':
       return;
