@@ -1,0 +1,100 @@
+/**
+ * Dispatch: N due leads fired end to end (claim, compose, outbox, delivery over HTTP to a
+ * local Twilio-compatible sink) by 1, 2 and 4 `openlead start --role worker` processes,
+ * beside a bare SKIP LOCKED claim loop (claim a batch, move its timers, commit) over the
+ * same table, in the same invocation. Each run gets a fresh schema.
+ */
+import pg from 'pg';
+import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.ts';
+import { seedDueLeads, spawnWorker, waitFor, workerSchema, type WorkerProcess } from '../test/support/worker-processes.ts';
+import { benchDatabaseUrl } from './support.ts';
+
+const leads = Number(process.env.BENCH_DISPATCH_LEADS || 100_000);
+const BATCH = 200;
+const TIMEOUT_MS = 30 * 60_000;
+
+async function endToEnd(workers: number, twilio: FakeTwilio): Promise<number> {
+  const schema = await workerSchema(benchDatabaseUrl);
+  const processes: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < workers; i++) {
+      processes.push(
+        spawnWorker({
+          DATABASE_URL: schema.databaseUrl,
+          LOG_LEVEL: 'info',
+          WORKER_POLL_MS: '20',
+          TWILIO_ACCOUNT_SID: twilio.accountSid,
+          TWILIO_AUTH_TOKEN: twilio.authToken,
+          TWILIO_FROM: twilio.from,
+          TWILIO_BASE_URL: twilio.baseUrl,
+        }),
+      );
+    }
+    // time the work, not the processes' start
+    await waitFor(async () => processes.every((p) => p.output().includes('openlead started')), 120_000, 100);
+    const createdBefore = twilio.created.length;
+    // the leads become visible to the workers when this one INSERT commits
+    await seedDueLeads(schema.db, leads);
+    const started = performance.now();
+    const done = await waitFor(async () => twilio.created.length - createdBefore >= leads, TIMEOUT_MS, 100);
+    const seconds = (performance.now() - started) / 1000;
+    if (!done) throw new Error(`only ${twilio.created.length - createdBefore} of ${leads} delivered`);
+    const [{ n }] = await schema.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status = 'sent'`);
+    if (n !== leads) throw new Error(`${n} messages sent for ${leads} leads`);
+    return leads / seconds;
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await schema.drop();
+  }
+}
+
+/** The floor: claim a batch of due leads with SKIP LOCKED and move their timers, nothing else. */
+async function bareClaimLoop(clients: number): Promise<number> {
+  const schema = await workerSchema(benchDatabaseUrl);
+  const options = new URL(schema.databaseUrl).searchParams.get('options') ?? undefined;
+  try {
+    await seedDueLeads(schema.db, leads);
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const client = new pg.Client({ connectionString: benchDatabaseUrl, options });
+        await client.connect();
+        try {
+          for (;;) {
+            await client.query('BEGIN');
+            const claimed = await client.query(
+              `SELECT id FROM leads WHERE next_follow_up_at <= now() AND deleted_at IS NULL AND is_ai_on AND NOT opted_out
+                ORDER BY next_follow_up_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+              [BATCH],
+            );
+            await client.query(`UPDATE leads SET next_follow_up_at = now() + interval '1 hour' WHERE id = ANY($1)`, [claimed.rows.map((r) => r.id)]);
+            await client.query('COMMIT');
+            if (claimed.rowCount === 0) break;
+          }
+        } finally {
+          await client.end();
+        }
+      }),
+    );
+    return leads / ((performance.now() - started) / 1000);
+  } finally {
+    await schema.drop();
+  }
+}
+
+export default async function dispatchBench(): Promise<void> {
+  const twilio = await startFakeTwilio();
+  try {
+    const rows: Record<string, string>[] = [];
+    const bare = await bareClaimLoop(1);
+    rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.toFixed(0), 'vs bare': '1.000' });
+    for (const workers of [1, 2, 4]) {
+      const rate = await endToEnd(workers, twilio);
+      rows.push({ run: `end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`, 'leads/s': rate.toFixed(0), 'vs bare': (rate / bare).toFixed(3) });
+    }
+    console.log(`\ndispatch: ${leads} due leads per run (claim, compose, outbox, delivery to a local Twilio-compatible sink)`);
+    console.table(rows);
+  } finally {
+    await twilio.close();
+  }
+}
