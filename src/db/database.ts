@@ -3,10 +3,19 @@
  * text on PostgreSQL (node-postgres) and on the embedded PGlite.
  */
 export interface Queryable {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(statement: Statement, params?: unknown[]): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }
+
+/**
+ * SQL text, or a named statement: PostgreSQL plans a named statement once per connection and
+ * reuses the plan (node-postgres prepared statements), which matters for hot paths on wide,
+ * well-indexed tables where planning costs more than executing. PGlite runs its text.
+ */
+export type Statement = string | { name: string; text: string };
+
+export const statementText = (statement: Statement) => (typeof statement === 'string' ? statement : statement.text);
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
@@ -31,13 +40,13 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return (error as PgError)?.code === '23503';
 }
 
-export async function one<T>(db: Queryable, text: string, params?: unknown[]): Promise<T> {
+export async function one<T>(db: Queryable, text: Statement, params?: unknown[]): Promise<T> {
   const rows = await db.query<T>(text, params);
   if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
   return rows[0];
 }
 
-export async function maybeOne<T>(db: Queryable, text: string, params?: unknown[]): Promise<T | undefined> {
+export async function maybeOne<T>(db: Queryable, text: Statement, params?: unknown[]): Promise<T | undefined> {
   const rows = await db.query<T>(text, params);
   return rows[0];
 }

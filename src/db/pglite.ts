@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { Database, Queryable } from './database.ts';
+import { statementText, type Database, type Queryable, type Statement } from './database.ts';
 
 /**
  * The embedded default: PostgreSQL compiled to WASM, in-process. `dataDir` undefined keeps
@@ -10,8 +10,8 @@ import type { Database, Queryable } from './database.ts';
 export async function openPglite(dataDir?: string): Promise<Database> {
   // pg_trgm backs the leads' free-text search index, as on a PostgreSQL server
   const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-  const query = async <T>(text: string, params?: unknown[]) =>
-    (await pglite.query<T>(text, params as unknown[])).rows;
+  const query = async <T>(statement: Statement, params?: unknown[]) =>
+    (await pglite.query<T>(statementText(statement), params as unknown[])).rows;
   return {
     kind: 'pglite',
     query,
@@ -21,7 +21,8 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction((tx) =>
         work({
-          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params as unknown[])).rows,
+          query: async <R>(statement: Statement, params?: unknown[]) =>
+            (await tx.query<R>(statementText(statement), params as unknown[])).rows,
           exec: async (script: string) => {
             await tx.exec(script);
           },

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable } from './database.ts';
+import type { Database, Queryable, Statement } from './database.ts';
 
 // int8 (counts, identity columns) and numeric come back as JS numbers: every value we store
 // in them is well inside Number.MAX_SAFE_INTEGER.
@@ -33,8 +33,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
 
-  const query = async <T>(text: string, params?: unknown[]) =>
-    (await pool.query(text, params as unknown[])).rows as T[];
+  const config = (statement: Statement, params?: unknown[]) =>
+    typeof statement === 'string' ? { text: statement, values: params } : { ...statement, values: params };
+  const query = async <T>(statement: Statement, params?: unknown[]) => (await pool.query(config(statement, params))).rows as T[];
 
   return {
     kind: 'postgres',
@@ -47,8 +48,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: async <R>(text: string, params?: unknown[]) =>
-            (await client.query(text, params as unknown[])).rows as R[],
+          query: async <R>(statement: Statement, params?: unknown[]) => (await client.query(config(statement, params))).rows as R[],
           exec: async (script: string) => {
             await client.query(script);
           },

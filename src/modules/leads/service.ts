@@ -40,7 +40,7 @@ import {
   insertLead,
   listLeadEvents,
   listLeadRows,
-  lockLead,
+  readLeadForChange,
   recordLeadCreated,
   softDeleteLead,
   writeLeadUpdate,
@@ -562,7 +562,12 @@ export async function updateLead(
   options: UpdateLeadOptions = {},
 ): Promise<Lead> {
   if (!isId(id)) throw notFound(LEAD_NOT_FOUND);
-  return ctx.db.transaction((tx) => updateLeadWithin(ctx, tx, actor, id, patch, options));
+  // First without a transaction: read, plan, and write only if the row is still at the
+  // version read, which is two statements and no BEGIN/COMMIT. A concurrent change in
+  // between, or a contact change (whose 409 needs a savepoint), takes the locking
+  // transaction instead.
+  const unlocked = await changeLead(ctx, ctx.db, actor, id, patch, options, false);
+  return unlocked ?? ctx.db.transaction((tx) => updateLeadWithin(ctx, tx, actor, id, patch, options));
 }
 
 /**
@@ -577,24 +582,44 @@ export async function updateLeadWithin(
   patch: LeadPatch,
   options: UpdateLeadOptions = {},
 ): Promise<Lead> {
+  return (await changeLead(ctx, tx, actor, id, patch, options, true))!;
+}
+
+/**
+ * One update: with `locked`, on a row locked in the caller's transaction; without, planned
+ * on a plain read and written only if the version is unchanged, answering undefined (and
+ * writing nothing) when it changed or when the write needs the locked path.
+ */
+async function changeLead(
+  ctx: AppContext,
+  db: Queryable,
+  actor: LeadActor,
+  id: string,
+  patch: LeadPatch,
+  options: UpdateLeadOptions,
+  locked: boolean,
+): Promise<Lead | undefined> {
   const organizationId = actor.organizationId;
   const now = ctx.clock.now();
-  const columns = await columnsFor(ctx, tx, organizationId, patch, options.system ?? false);
+  const columns = await columnsFor(ctx, db, organizationId, patch, options.system ?? false);
   if (patch.additionalInfo !== undefined) checkCustomFields(patch.additionalInfo);
   const move = { stage: patch.stageId ?? null, pipelineId: patch.pipelineId ?? null };
-  const before = isId(id) ? await lockLead(tx, organizationId, id, move) : undefined;
+  const before = isId(id) ? await readLeadForChange(db, organizationId, id, move, locked) : undefined;
   if (!before) throw notFound(LEAD_NOT_FOUND);
   if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) {
     throw preconditionFailed(`Lead has changed (version ${before.version}, expected ${options.expectedVersion})`);
   }
   const stage = move.stage !== null || move.pipelineId !== null ? checkStage(before.target_stage, move) : undefined;
   // the follow-up rules judge client updates; the system (dispatcher) writes its own schedule
-  const followUp = options.system ? {} : await followUpColumns(tx, organizationId, before, patch, now);
+  const followUp = options.system ? {} : await followUpColumns(db, organizationId, before, patch, now);
   const write = planUpdate(before, { ...columns, ...followUp }, stage, patch, options, now, actor);
-  const apply = () => writeLeadUpdate(tx, { ...write, organizationId, id, now, actor: actorOf(actor) });
+  const dedupeKey = write.columns.dedupe_key;
+  if (!locked && dedupeKey) return undefined;
+  const apply = () =>
+    writeLeadUpdate(db, { ...write, organizationId, id, now, actor: actorOf(actor), atVersion: locked ? undefined : before.version });
   try {
-    const dedupeKey = write.columns.dedupe_key;
-    return toLead(dedupeKey ? await withDuplicateCheck(tx, organizationId, dedupeKey, apply) : await apply());
+    const row = dedupeKey ? await withDuplicateCheck(db, organizationId, dedupeKey, apply) : await apply();
+    return row && toLead(row);
   } catch (error) {
     throw customFieldsBoundsError(error) ?? error;
   }

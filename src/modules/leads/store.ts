@@ -1,4 +1,5 @@
-import type { Queryable } from '../../db/database.ts';
+import { createHash } from 'node:crypto';
+import type { Queryable, Statement } from '../../db/database.ts';
 import { maybeOne, one } from '../../db/database.ts';
 
 export interface LeadRow {
@@ -66,6 +67,15 @@ const JSON_COLUMNS = new Set(['additional_info', 'assigned_to', 'follow_up_confi
 const SELECT_LEAD = `
   SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id`;
 
+// The per-request statements are named, so PostgreSQL plans each once per connection: on
+// this wide, well-indexed table planning costs more than running them. The name of a
+// generated statement is a digest of its text, so a name never stands for two texts.
+const prepared = (text: string): Statement => ({ name: `leads_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text });
+
+const FIND_LEAD = prepared(`${SELECT_LEAD} WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`);
+const FIND_LEAD_BY_SEQ = prepared(`${SELECT_LEAD} WHERE l.organization_id = $1 AND l.seq = $2 AND l.deleted_at IS NULL`);
+const FIND_LEAD_BY_DEDUPE_KEY = prepared(`${SELECT_LEAD} WHERE l.organization_id = $1 AND l.dedupe_key = $2 AND l.deleted_at IS NULL`);
+
 // Column names come from LeadColumns keys, never from request text; this guard keeps it so.
 function column(name: string): string {
   if (!/^[a-z_]+$/.test(name)) throw new Error(`bad column ${name}`);
@@ -93,19 +103,15 @@ export async function insertLead(
 }
 
 export function findLead(db: Queryable, organizationId: string, id: string): Promise<LeadRow | undefined> {
-  return maybeOne<LeadRow>(db, `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`, [organizationId, id]);
+  return maybeOne<LeadRow>(db, FIND_LEAD, [organizationId, id]);
 }
 
 export function findLeadBySeqRow(db: Queryable, organizationId: string, seq: number): Promise<LeadRow | undefined> {
-  return maybeOne<LeadRow>(db, `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.seq = $2 AND l.deleted_at IS NULL`, [organizationId, seq]);
+  return maybeOne<LeadRow>(db, FIND_LEAD_BY_SEQ, [organizationId, seq]);
 }
 
 export function findLeadByDedupeKey(db: Queryable, organizationId: string, dedupeKey: string): Promise<LeadRow | undefined> {
-  return maybeOne<LeadRow>(
-    db,
-    `${SELECT_LEAD} WHERE l.organization_id = $1 AND l.dedupe_key = $2 AND l.deleted_at IS NULL`,
-    [organizationId, dedupeKey],
-  );
+  return maybeOne<LeadRow>(db, FIND_LEAD_BY_DEDUPE_KEY, [organizationId, dedupeKey]);
 }
 
 /** A live lead with this phone, else (when an email is given) with this email; oldest first. */
@@ -140,19 +146,23 @@ const STAGE_LOOKUP = (organization: string, reference: string, pipeline: string)
    LIMIT 1`;
 
 /**
- * Locks a live lead for the rest of the transaction and reads, in the same statement, the
- * heat score's inputs and (when the update moves it) the target stage: a stage id or name
- * within `pipelineId` (else the lead's pipeline), or the first stage of `pipelineId`.
+ * Reads a live lead for an update, with (in the same statement) the heat score's inputs and,
+ * when the update moves it, the target stage: a stage id or name within `pipelineId` (else
+ * the lead's pipeline), or the first stage of `pipelineId`. With `lock`, the row stays
+ * locked for the rest of the transaction.
  */
-export function lockLead(
+export function readLeadForChange(
   db: Queryable,
   organizationId: string,
   id: string,
-  move: { stage: string | null; pipelineId: string | null } = { stage: null, pipelineId: null },
+  move: { stage: string | null; pipelineId: string | null },
+  lock: boolean,
 ): Promise<LockedLeadRow | undefined> {
-  return maybeOne<LockedLeadRow>(
-    db,
-    `SELECT l.*, s.name AS stage_name, s.position AS stage_position,
+  return maybeOne<LockedLeadRow>(db, lock ? READ_FOR_CHANGE_LOCKED : READ_FOR_CHANGE, [organizationId, id, move.stage, move.pipelineId]);
+}
+
+const readForChange = (lock: boolean) =>
+  prepared(`SELECT l.*, s.name AS stage_name, s.position AS stage_position,
             (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS stage_count,
             a.replies, a.completed_meetings,
             CASE WHEN t.id IS NULL THEN NULL
@@ -167,10 +177,9 @@ export function lockLead(
        LEFT JOIN LATERAL (${STAGE_LOOKUP('l.organization_id', '$3::text', 'COALESCE($4::text, l.pipeline_id)')}) t
          ON $3::text IS NOT NULL OR $4::text IS NOT NULL
       WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL
-      FOR UPDATE OF l`,
-    [organizationId, id, move.stage, move.pipelineId],
-  );
-}
+      ${lock ? 'FOR UPDATE OF l' : ''}`);
+const READ_FOR_CHANGE = readForChange(false);
+const READ_FOR_CHANGE_LOCKED = readForChange(true);
 
 /** Resolves a stage for a new lead; the pipeline defaults to the organization's default Contact pipeline. */
 export function findStage(
@@ -229,14 +238,17 @@ export interface LeadWrite {
   changes: Record<string, { from: unknown; to: unknown }>;
   activities: SystemActivity[];
   stageChange?: { fromStageId: string | null; toStageId: string; source: string | null };
+  /** write only if the row is still at this version (an update planned without a lock) */
+  atVersion?: number;
 }
 
 /**
  * Applies an update and everything that goes with it in ONE statement: the lead row
  * (version + 1, custom fields merged in SQL), its event, the system activities and the
- * stage-history row. Call it inside the transaction that locked the lead.
+ * stage-history row. Undefined when nothing was written: the lead is gone, or it is no
+ * longer at `atVersion`.
  */
-export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<LeadRow> {
+export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<LeadRow | undefined> {
   const names = Object.keys(write.columns).filter((name) => (write.columns as Record<string, unknown>)[name] !== undefined);
   const fixed = [
     write.organizationId, // $1
@@ -250,15 +262,16 @@ export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<
     write.stageChange ? true : false, // $9
     write.stageChange?.source ?? null, // $10
     write.additionalInfoPatch === undefined ? null : JSON.stringify(write.additionalInfoPatch), // $11
+    write.atVersion ?? null, // $12
   ];
   const assignments = names.map((name, i) => `${column(name)} = $${fixed.length + i + 1}`);
   const values = names.map((name) => param(name, (write.columns as Record<string, unknown>)[name]));
   const rows = await db.query<LeadRow>(
-    `WITH updated AS (
+    prepared(`WITH updated AS (
        UPDATE leads SET ${assignments.map((a) => `${a}, `).join('')}
               additional_info = CASE WHEN $11::jsonb IS NULL THEN additional_info ELSE jsonb_merge_patch(additional_info, $11::jsonb) END,
               version = version + 1, updated_at = $3
-        WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+        WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND ($12::int IS NULL OR version = $12::int)
         RETURNING *
      ), event AS (
        INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
@@ -271,7 +284,7 @@ export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<
        INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
        SELECT organization_id, id, $8, stage_id, $10, configuration_id, $5, $3 FROM updated WHERE $9::boolean
      )
-     SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.id = u.stage_id`,
+     SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.id = u.stage_id`),
     [...fixed, ...values],
   );
   return rows[0];
