@@ -19,7 +19,6 @@ import { approvalRoutes } from './modules/approvals/routes.ts';
 import { inboundRoutes } from './modules/inbound/routes.ts';
 import { intakeRoutes } from './modules/intake/routes.ts';
 import { importRoutes } from './modules/imports/routes.ts';
-import { importRoutes } from './modules/imports/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
@@ -98,7 +97,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(aiRoutes(ctx));
       await api.register(intakeRoutes(ctx));
       await api.register(inboundRoutes(ctx));
-      await api.register(importRoutes(ctx));
       await api.register(importRoutes(ctx));
       await api.register(approvalRoutes(ctx));
       await api.register(strategyRoutes(ctx));
