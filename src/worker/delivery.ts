@@ -4,7 +4,7 @@ import { PermanentDeliveryError } from '../modules/channels/provider.ts';
 import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
-export const DEFAULT_DELIVERY_BATCH = 50;
+export const DEFAULT_DELIVERY_BATCH = 100;
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_CAP_MS = 3_600_000;
 
