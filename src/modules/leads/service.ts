@@ -10,14 +10,17 @@
  * - `getLead(ctx, actor, id)`, `findLeadBySeq(ctx, actor, seq)`, `findLeadByPhone(ctx,
  *   organizationId, phone)`, `findLeadByContact(ctx, organizationId, {phone?, email?})`.
  * - `updateLead(ctx, actor, id, patch: LeadPatch, options?: {expectedVersion?, system?,
- *   dedupeKey?})`: the one update every surface calls; one transaction writes the row
+ *   dedupeKey?, activityAt?})`: the one update every surface calls. It writes the row
  *   (version + 1), its event, the Stage Change / Handoff activities, the stage-history row
- *   and the recomputed heat. `additionalInfo` is an RFC 7396 merge patch applied in SQL.
- *   A stale `expectedVersion` → 412. `system: true` lets the system set system statuses.
+ *   and the recomputed heat in one statement, either at the version it read (uncontended)
+ *   or in a locking transaction. `additionalInfo` is an RFC 7396 merge patch applied in
+ *   SQL. A stale `expectedVersion` → 412. `system: true` lets the system set system
+ *   statuses. `updateLeadWithin(ctx, tx, ...)` is the same inside a caller's transaction.
  * - `setLeadStatus(ctx, actor, id, status)`: the system-side status setter.
  * - `deleteLead(ctx, actor, id)` (soft), `listLeads(ctx, actor, filters, cursor, limit?)`.
+ * - `listEvents(ctx, actor, leadId)`: the change log.
  * - `toLeadDto(lead)`: the native DTO (`_id`, camelCase).
- * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`.
+ * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`.
  *
  * `actor` is the request's Principal, or just `{organizationId}` for work the system does.
  */
