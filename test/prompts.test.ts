@@ -102,6 +102,17 @@ describe('prompts (AI processes)', () => {
     assert.equal((await app.request('DELETE', `/api/prompts/${prompt._id}`, { token: admin.token })).status, 200);
   });
 
+  test('a prompt an agent uses cannot be deleted: 400, and it stays', async () => {
+    const admin = await registerOrganization(app);
+    const prompt = (await create(admin, { name: 'Agent brain' })).body.data;
+    const agent = await app.request('POST', '/api/agents', { token: admin.token, body: { name: 'Ava', processId: prompt._id } });
+    assert.equal(agent.status, 201);
+    const res = await app.request('DELETE', `/api/prompts/${prompt._id}`, { token: admin.token });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { success: false, error: 'Prompt is in use by leads or agents and cannot be deleted' });
+    assert.equal((await app.request('GET', `/api/prompts/${prompt._id}`, { token: admin.token })).status, 200);
+  });
+
   test('another organization\'s prompt answers 404 like a missing or malformed id, and is left alone', async () => {
     const admin = await registerOrganization(app);
     const other = await registerOrganization(app, 'Other');

@@ -83,6 +83,7 @@ export async function register(
       type: 'Contact',
       isDefault: true,
       stages: DEFAULT_CONTACT_STAGES,
+      now: ctx.clock.now(),
     });
     return createUser(ctx, { ...input, organizationId: organization.id, accessRole: 'ADMIN' }, tx);
   });

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.ts';
+import { isForeignKeyViolation } from '../../db/database.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
@@ -50,7 +51,11 @@ export async function changePrompt(
 
 export async function removePrompt(ctx: AppContext, principal: Principal, id: string): Promise<void> {
   if (!isId(id)) throw notFound(PROMPT_NOT_FOUND);
-  const result = await deletePromptUnlessUsed(ctx.db, principal.organizationId, id);
+  const result = await deletePromptUnlessUsed(ctx.db, principal.organizationId, id).catch((error: unknown) => {
+    // leads and agents keep their process: the foreign key refuses the delete
+    if (isForeignKeyViolation(error)) throw badRequest('Prompt is in use by leads or agents and cannot be deleted');
+    throw error;
+  });
   if (result.usedBy !== undefined) {
     throw badRequest(`Prompt is in use by lead management configuration "${result.usedBy}" and cannot be deleted`);
   }
