@@ -108,6 +108,48 @@ describe('one lead, one row', () => {
   });
 });
 
+describe('the same rules on every surface', () => {
+  test("seed 002's follow-up rules answer alike through the native PATCH and Apten's", async () => {
+    const created = await apten('POST', '/leads/create', { firstName: 'Rule', lastName: 'Check', phone: '+14155550155', customerProfile: 'Ava' });
+    const id = created.body.id;
+    const callStep = { followUpConfig: { '1': { hours: 3, channel: 'call' } } };
+    const nativeRefusal = await native('PATCH', `/leads/${id}`, callStep);
+    const aptenRefusal = await apten('PATCH', `/leads/${id}`, callStep);
+    assert.equal(nativeRefusal.status, 400);
+    assert.equal(aptenRefusal.status, 400);
+    assert.equal(aptenRefusal.body.message, nativeRefusal.body.error);
+    assert.match(aptenRefusal.body.message, /followUpConfig\.1\.channel/);
+
+    const cadence = { followUpConfig: { '1': { hours: 3, channel: 'text' }, '2': { hours: 10, channel: 'text' } } };
+    assert.equal((await native('PATCH', `/leads/${id}`, { ...cadence, followUpStep: 2 })).status, 200);
+    const viaNative = (await apten('GET', `/leads/${id}`)).body.nextFollowUpAt;
+    app.clock.advance(60_000);
+    assert.equal((await apten('PATCH', `/leads/${id}`, { followUpStep: 2 })).status, 200);
+    const viaApten = (await native('GET', `/leads/${id}`)).body.data.nextFollowUpAt;
+    assert.equal(new Date(viaApten).getTime() - new Date(viaNative).getTime(), 60_000);
+  });
+
+  test('oversize bodies answer 413 in each dialect\'s envelope', async () => {
+    const small = await startApp({ bodyLimitBytes: 512 });
+    try {
+      const big = JSON.stringify({ padding: 'x'.repeat(2048) });
+      const send = (path: string, headers: Record<string, string>) =>
+        small.request('POST', path, { raw: big, headers: { 'content-type': 'application/json', ...headers } });
+      const account = await registerOrganization(small, 'Small');
+      const smallKey = await apiKeyFor(small, account);
+      const aptenRes = await send('/apten/v1/leads/create', { 'x-api-key': smallKey });
+      assert.deepEqual([aptenRes.status, Object.keys(aptenRes.body)], [413, ['message']]);
+      const autocallsRes = await send('/autocalls/api/user/lead', { authorization: `Bearer ${smallKey}` });
+      assert.deepEqual([autocallsRes.status, Object.keys(autocallsRes.body)], [413, ['message']]);
+      const convocoreRes = await send('/convocore/v3/leads', { authorization: `Bearer ${smallKey}` });
+      assert.equal(convocoreRes.status, 413);
+      assert.equal(convocoreRes.body.code, 'PAYLOAD_TOO_LARGE');
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('OpenAPI', () => {
   test('/openapi.json lists the dialect routes under their own tags, and agents and campaigns natively', async () => {
     const spec = (await app.request('GET', '/openapi.json')).body;
