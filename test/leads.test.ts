@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import {
+  createLead as createLeadDirect,
+  findLeadByContact,
+  findLeadByPhone,
+  findLeadBySeq,
+  setLeadStatus,
+  updateLead,
+} from '../src/modules/leads/service.ts';
 import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 let app: TestApp;
@@ -399,5 +407,47 @@ describe('tenant isolation', () => {
 
   test('routes need credentials', async () => {
     assert.equal((await app.request('GET', '/api/leads')).status, 401);
+  });
+});
+
+describe('service interface used by the dialects, intake and follow-ups', () => {
+  const actor = () => ({ organizationId: admin.organizationId, userId: admin.userId, email: admin.email });
+
+  test('findLeadByPhone reads any format; findLeadByContact falls back to email only without a phone', async () => {
+    const lead = await createLead({ phone: '+1 212 555 0177', email: 'Finder@Example.com' });
+    assert.equal((await findLeadByPhone(app.ctx, admin.organizationId, '(212) 555-0177'))?.id, lead._id);
+    assert.equal((await findLeadByContact(app.ctx, admin.organizationId, { email: 'finder@example.com' }))?.id, lead._id);
+    assert.equal(await findLeadByContact(app.ctx, admin.organizationId, { phone: '+1 212 555 0178', email: 'finder@example.com' }), undefined);
+    assert.equal(await findLeadByPhone(app.ctx, other.organizationId, '(212) 555-0177'), undefined, 'scoped by organization');
+  });
+
+  test('findLeadBySeq finds by the integer id, 404 for another organization', async () => {
+    const lead = await createLead();
+    assert.equal((await findLeadBySeq(app.ctx, actor(), lead.seq)).id, lead._id);
+    await assert.rejects(findLeadBySeq(app.ctx, { organizationId: other.organizationId }, lead.seq), { status: 404 });
+  });
+
+  test('dedupe options: an explicit key scopes duplicates, null allows them', async () => {
+    const phone = nextPhone();
+    const a = await createLeadDirect(app.ctx, actor(), { phone }, { dedupeKey: `campaign-1:${phone}` });
+    const b = await createLeadDirect(app.ctx, actor(), { phone }, { dedupeKey: `campaign-2:${phone}` });
+    assert.notEqual(a.id, b.id);
+    await assert.rejects(createLeadDirect(app.ctx, actor(), { phone }, { dedupeKey: `campaign-1:${phone}` }), (error: any) => {
+      assert.equal(error.status, 409);
+      assert.deepEqual(error.data, { id: a.id });
+      return true;
+    });
+    const c = await createLeadDirect(app.ctx, actor(), { phone }, { dedupeKey: null });
+    const d = await createLeadDirect(app.ctx, actor(), { phone }, { dedupe: 'allow' });
+    assert.notEqual(c.id, d.id);
+  });
+
+  test('setLeadStatus writes system statuses that clients may not', async () => {
+    const lead = await createLead();
+    const scheduled = await setLeadStatus(app.ctx, { organizationId: admin.organizationId }, lead._id, 'scheduled');
+    assert.equal(scheduled.status, 'scheduled');
+    const events = await app.request('GET', `/api/leads/${lead._id}/events`, { token: admin.token });
+    assert.equal(events.body.data.at(-1).actor, 'system');
+    await assert.rejects(updateLead(app.ctx, actor(), lead._id, { status: 'blacklisted' }), { status: 400 });
   });
 });
