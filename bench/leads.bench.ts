@@ -53,6 +53,30 @@ function patchRequest() {
 
 let currentCount = SMALL;
 
+/** Median latency of a few list requests: first page, a later page, free text, a stage filter. */
+async function timeListings(app: BenchApp, token: string) {
+  const first = await app.call('GET', '/api/leads?limit=50', { token });
+  const queries = [
+    ['first page', '/api/leads?limit=50'],
+    ['next page (cursor)', `/api/leads?limit=50&cursor=${first.data.nextCursor}`],
+    ['q = one email', `/api/leads?limit=50&q=${encodeURIComponent(`lead${Math.floor(LARGE / 3)}@`)}`],
+    ['q = common text', '/api/leads?limit=50&q=example'],
+    ['stage = Contacted', '/api/leads?limit=50&stage=Contacted'],
+  ];
+  const rows = [];
+  for (const [name, path] of queries) {
+    const times: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      count = (await app.call('GET', path, { token })).data.leads.length;
+      times.push(performance.now() - started);
+    }
+    rows.push({ query: name, leads: count, 'median ms': times.sort((a, b) => a - b)[2].toFixed(1) });
+  }
+  return rows;
+}
+
 export default async function leadsBench(): Promise<void> {
   const app = await startBenchApp();
   try {
@@ -98,6 +122,8 @@ UPDATE leads SET additional_info = jsonb_merge_patch(additional_info, jsonb_buil
 `,
     });
 
+    const listings = await timeListings(app, token);
+
     printComparison(`leads: OpenLead HTTP vs pgbench, random leads of ${LARGE}`, 'pgbench', [
       { operation: 'GET /api/leads/{id}', app: getApp, baseline: getBaseline },
       { operation: 'PATCH /api/leads/{id} (3 custom fields + stage)', app: patchApp, baseline: patchBaseline },
@@ -106,6 +132,8 @@ UPDATE leads SET additional_info = jsonb_merge_patch(additional_info, jsonb_buil
       { leads: SMALL, 'PATCH req/s': patchSmall.perSecond.toFixed(0), 'PATCH p99 ms': patchSmall.p99Ms.toFixed(2) },
       { leads: LARGE, 'PATCH req/s': patchApp.perSecond.toFixed(0), 'PATCH p99 ms': patchApp.p99Ms.toFixed(2) },
     ]);
+    console.log(`GET /api/leads at ${LARGE} leads (median of 5 sequential requests)`);
+    console.table(listings);
   } finally {
     await app.close();
   }
