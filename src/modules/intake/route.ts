@@ -4,12 +4,11 @@ import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import { renderTemplate, type TemplateLead } from '../../lib/template.ts';
 import { composeMessage } from '../ai/composer.ts';
-import type { ConversationTurn } from '../ai/prompt.ts';
+import { conversationOf } from '../ai/conversation.ts';
 import { sendOrHold, type OutgoingMessage } from '../approvals/service.ts';
 import { dueAt, firstStep, resolveCadence, type FollowUpConfig } from '../followups/schedule.ts';
 import type { RoutingConfiguration } from '../lead-management/service.ts';
 import { checkCustomFields, defaultDedupeKey } from '../leads/service.ts';
-import { listLeadMessages } from '../messages/store.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import type { IncomingContact } from './contact.ts';
@@ -135,12 +134,6 @@ function templateLead(contact: CleanContact, existing: ExistingLead | undefined)
   };
 }
 
-async function conversationOf(ctx: AppContext, organizationId: string, lead: ExistingLead | undefined): Promise<ConversationTurn[]> {
-  if (!lead) return [];
-  const messages = await listLeadMessages(ctx.db, organizationId, lead.id);
-  return messages.slice(-20).map((m) => ({ from: m.direction === 'inbound' ? 'lead' : 'agent', content: m.content }));
-}
-
 interface FirstMessage {
   content: string;
   composedBy: 'ai' | 'template';
@@ -179,7 +172,7 @@ async function firstMessage(
       source: configuration.source,
       customFields: facts.additional_info ?? {},
     },
-    conversation: await conversationOf(ctx, configuration.organizationId, person.existing),
+    conversation: person.existing ? await conversationOf(ctx, configuration.organizationId, person.existing.id) : [],
     task: { kind: 'first_touch', channel },
     fallback,
   });
