@@ -6,12 +6,13 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { useBearerAuth } from './http/auth.ts';
-import { renderNativeError, useErrorEnvelope } from './http/envelope.ts';
+import { renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
+import { toAppError } from './http/errors.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
-import { aptenDialect } from './dialects/apten/routes.ts';
-import { autocallsDialect } from './dialects/autocalls/routes.ts';
-import { convocoreDialect } from './dialects/convocore/routes.ts';
+import { aptenDialect, renderAptenError } from './dialects/apten/routes.ts';
+import { autocallsDialect, renderAutocallsError } from './dialects/autocalls/routes.ts';
+import { convocoreDialect, renderConvocoreError } from './dialects/convocore/routes.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
@@ -44,6 +45,15 @@ export interface App {
   ctx: AppContext;
 }
 
+// The router refuses some URLs before any scope sees them (a broken %-escape); they still
+// answer in the envelope of the surface the URL belongs to.
+const DIALECT_RENDERERS: [prefix: string, render: ErrorRenderer][] = [
+  ['/apten/v1/', renderAptenError],
+  ['/autocalls/api/', renderAutocallsError],
+  ['/convocore/v3/', renderConvocoreError],
+];
+const rendererFor = (url: string) => DIALECT_RENDERERS.find(([prefix]) => url.startsWith(prefix))?.[1] ?? renderNativeError;
+
 /** The HTTP application: native API under /api, vendor dialects under their prefixes, docs, health. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, db } = options;
@@ -53,6 +63,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    // An over-long path id reaches its route, which answers it like any malformed id (404).
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: (error, request, reply) => sendError(rendererFor(request.url), toAppError(error), request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(schemaCompiler);
 

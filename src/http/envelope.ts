@@ -10,18 +10,19 @@ export type ErrorRenderer = (error: AppError, request: FastifyRequest) => { stat
  * AppError, an unexpected crash) answers in that surface's envelope.
  */
 export function useErrorEnvelope(scope: FastifyInstance, render: ErrorRenderer): void {
-  const send = (error: AppError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = render(error, request);
-    return reply.status(status).type('application/json; charset=utf-8').send(body);
-  };
   scope.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
-    return send(appError, request, reply);
+    return sendError(render, appError, request, reply);
   });
   scope.setNotFoundHandler((request, reply) =>
-    send(notFound(`Route ${request.method} ${request.url.split('?')[0]} not found`), request, reply),
+    sendError(render, notFound(`Route ${request.method} ${request.url.split('?')[0]} not found`), request, reply),
   );
+}
+
+export function sendError(render: ErrorRenderer, error: AppError, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = render(error, request);
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
 /** The native (Tether) envelope: `{success: false, error, message?}`. */
