@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { apiKeyFor, registerOrganization, type Account, type Response, type TestApp } from './harness.ts';
+
+/**
+ * Machinery for the sweeps that walk every operation of /openapi.json: one organization's
+ * full set of resources (a "world"), the surface each path belongs to (its credentials and
+ * error envelope), which resource a path id names, and a valid body per operation so a
+ * request reaches the id lookup instead of stopping at validation.
+ */
+
+export interface World {
+  account: Account;
+  apiKey: string;
+  promptId: string;
+  pipelineId: string;
+  configurationId: string;
+  agentId: string;
+  campaignId: string;
+  leadId: string;
+  /** the lead's integer id, which Autocalls addresses it by */
+  leadSeq: number;
+  leadPhone: string;
+  activityId: string;
+  strategyId: string;
+  approvalId: string;
+}
+
+async function created(response: Promise<Response>, what: string): Promise<any> {
+  const res = await response;
+  if (res.status !== 200 && res.status !== 201) throw new Error(`${what}: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/**
+ * Registers an organization and creates one of each resource through the API. Every world
+ * holds the same names and phone numbers, so isolation tests also show that equal values
+ * in another organization do not collide.
+ */
+export async function buildWorld(app: TestApp, organizationName: string): Promise<World> {
+  const account = await registerOrganization(app, organizationName);
+  const apiKey = await apiKeyFor(app, account);
+  const native = (path: string, body: unknown, what: string) => created(app.request('POST', `/api${path}`, { token: account.token, body }), what);
+
+  const promptId = (await native('/prompts', { name: 'Qualifier', content: 'Be helpful.' }, 'prompt')).data._id;
+  const pipelineId = (await native('/pipelines', { name: 'Sales', type: 'Contact', stages: [{ name: 'Open' }, { name: 'Won' }] }, 'pipeline')).data._id;
+  const configurationId = (
+    await native(
+      '/lead-management',
+      { configurationName: 'Inbound', initialStage: 'New Lead', defaultProcess: promptId, starterMessage: 'Hi {{firstName}}!' },
+      'configuration',
+    )
+  ).data._id;
+  const agentId = (await native('/agents', { name: 'Ava', processId: promptId }, 'agent')).data._id;
+  const campaignId = (await native('/campaigns', { name: 'Calls', agentId }, 'campaign')).data._id;
+  const leadPhone = '+14155550100';
+  const lead = (await native('/leads', { firstName: 'Ada', lastName: 'Byron', phone: leadPhone, agentId, campaignId, additionalInfo: { plan: 'pro' } }, 'lead')).data;
+  const activityId = (await native(`/leads/${lead._id}/activities`, { type: 'Note', title: 'First call', note: 'Spoke briefly' }, 'activity')).data.id;
+  const strategyId = (await native('/strategies', { name: 'Gentle', instructions: 'Ask one question.' }, 'strategy')).data._id;
+
+  const routed = await created(
+    app.request('POST', '/api/webhook/outreach', { token: apiKey, body: { configurationId, firstName: 'Quinn', phoneNumber: '+14155550199' } }),
+    'webhook lead',
+  );
+  const queue = await created(app.request('GET', `/api/approvals?status=pending&leadId=${routed.data.contactId}`, { token: account.token }), 'approvals');
+  const approvalId = queue.data[0]?._id;
+  if (!approvalId) throw new Error('the webhook lead left no pending approval');
+
+  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId };
+}
+
+export type SurfaceName = 'native' | 'apten' | 'autocalls' | 'convocore';
+
+interface Surface {
+  name: SurfaceName;
+  prefix: string;
+  /** the headers that carry this world's credentials on this surface */
+  credentials(world: World): Record<string, string>;
+  /** why `body` is not this surface's error envelope, or undefined when it is */
+  envelopeProblem(body: unknown): string | undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const SURFACES: Surface[] = [
+  {
+    name: 'apten',
+    prefix: '/apten/v1/',
+    credentials: (world) => ({ 'x-api-key': world.apiKey }),
+    envelopeProblem: (body) => (isObject(body) && typeof body.message === 'string' && !('success' in body) ? undefined : 'Apten errors are {message}'),
+  },
+  {
+    name: 'autocalls',
+    prefix: '/autocalls/api/',
+    credentials: (world) => ({ authorization: `Bearer ${world.apiKey}` }),
+    envelopeProblem: (body) =>
+      isObject(body) && typeof body.message === 'string' && (body.errors === undefined || isObject(body.errors)) && !('success' in body)
+        ? undefined
+        : 'Autocalls errors are {message, errors?}',
+  },
+  {
+    name: 'convocore',
+    prefix: '/convocore/v3/',
+    credentials: (world) => ({ authorization: `Bearer ${world.apiKey}` }),
+    envelopeProblem: (body) =>
+      isObject(body) && typeof body.message === 'string' && typeof body.code === 'string' && (body.issues === undefined || Array.isArray(body.issues))
+        ? undefined
+        : 'Convocore errors are {message, code, issues?}',
+  },
+  {
+    name: 'native',
+    prefix: '/api/',
+    credentials: (world) => ({ authorization: `Bearer ${world.account.token}` }),
+    envelopeProblem: (body) => (isObject(body) && body.success === false && typeof body.error === 'string' ? undefined : 'native errors are {success:false, error}'),
+  },
+];
+
+export function surfaceOf(path: string): Surface {
+  const surface = SURFACES.find((s) => path.startsWith(s.prefix));
+  if (!surface) throw new Error(`no surface for ${path}`);
+  return surface;
+}
+
+export interface Operation {
+  method: string;
+  /** the OpenAPI path, with `{param}` placeholders */
+  path: string;
+  pathParams: string[];
+  /** the JSON request body schema, when the operation documents one */
+  bodySchema?: Record<string, any>;
+  /** `security: []`: the route takes no bearer credential (it checks something else) */
+  public: boolean;
+  surface: Surface;
+  label: string;
+}
+
+// Routes outside the four API surfaces, or that only describe the service.
+const NOT_SWEPT = /^\/(docs|openapi\.json|healthz|readyz|metrics)/;
+
+export function operationsOf(spec: any): Operation[] {
+  const operations: Operation[] = [];
+  for (const [path, methods] of Object.entries<Record<string, any>>(spec.paths)) {
+    if (NOT_SWEPT.test(path)) continue;
+    for (const [method, operation] of Object.entries<any>(methods)) {
+      const upper = method.toUpperCase();
+      operations.push({
+        method: upper,
+        path,
+        pathParams: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]),
+        bodySchema: operation.requestBody?.content?.['application/json']?.schema,
+        public: Array.isArray(operation.security) && operation.security.length === 0,
+        surface: surfaceOf(path),
+        label: `${upper} ${path}`,
+      });
+    }
+  }
+  return operations;
+}
+
+export type ResourceKind = 'prompt' | 'pipeline' | 'configuration' | 'agent' | 'campaign' | 'lead' | 'activity' | 'strategy' | 'approval';
+
+// The collection segment in front of a path id names the resource it addresses.
+const KIND_BY_SEGMENT: Record<string, ResourceKind> = {
+  prompts: 'prompt',
+  pipelines: 'pipeline',
+  'lead-management': 'configuration',
+  agents: 'agent',
+  campaigns: 'campaign',
+  leads: 'lead',
+  activities: 'activity',
+  strategies: 'strategy',
+  approvals: 'approval',
+};
+
+export function kindOf(operation: Operation, param: string): ResourceKind {
+  const segments = operation.path.split('/');
+  const kind = KIND_BY_SEGMENT[segments[segments.indexOf(`{${param}}`) - 1]];
+  if (!kind) throw new Error(`${operation.label}: no fixture resource for {${param}}; add one to test/support/sweep.ts`);
+  return kind;
+}
+
+/** Autocalls addresses leads by integer; every other path id is a 24-hex id. */
+const integerIds = (operation: Operation) => operation.surface.name === 'autocalls';
+
+export function idOf(world: World, operation: Operation, param: string): string {
+  const kind = kindOf(operation, param);
+  if (kind === 'lead' && integerIds(operation)) return String(world.leadSeq);
+  const ids: Record<ResourceKind, string> = {
+    prompt: world.promptId,
+    pipeline: world.pipelineId,
+    configuration: world.configurationId,
+    agent: world.agentId,
+    campaign: world.campaignId,
+    lead: world.leadId,
+    activity: world.activityId,
+    strategy: world.strategyId,
+    approval: world.approvalId,
+  };
+  return ids[kind];
+}
+
+/** A path id that exists nowhere, in the shape the route expects. */
+export function unknownIdFor(operation: Operation, param: string): string {
+  if (integerIds(operation)) return '987654321';
+  return kindOf(operation, param) === 'activity' ? 'no-such-activity' : '0123456789abcdef01234567';
+}
+
+/**
+ * Path ids no route could ever have issued, as raw path segments: a plain bad string, one
+ * longer than any id (the router has a parameter length limit) and a broken %-escape.
+ */
+export const MALFORMED_IDS = ['not-an-id', 'x'.repeat(300), '%E0%A4%A'];
+
+/** Path ids are inserted as given: callers pass URL-safe ids, or a deliberately malformed segment. */
+export function pathWith(operation: Operation, ids: Record<string, string>): string {
+  return operation.path.replace(/\{(\w+)\}/g, (_, param: string) => ids[param]);
+}
+
+export function ownPath(world: World, operation: Operation, overrides: Record<string, string> = {}): string {
+  const ids = Object.fromEntries(operation.pathParams.map((param) => [param, idOf(world, operation, param)]));
+  return pathWith(operation, { ...ids, ...overrides });
+}
+
+/**
+ * A body the operation accepts from `world`'s credentials, so a request with it is judged
+ * on its path ids alone. Bodies that would create or change something use values that
+ * leave the world usable for the rest of the sweep.
+ */
+export function validBody(world: World, operation: Operation): unknown {
+  if (!operation.bodySchema) return undefined;
+  const bodies: Record<string, unknown> = {
+    'PUT /api/prompts/{id}': { description: 'checked' },
+    'PUT /api/pipelines/{id}': { name: 'Sales' },
+    'PUT /api/lead-management/{id}': { description: 'checked' },
+    'PUT /api/agents/{id}': { voiceEnabled: false },
+    'PUT /api/campaigns/{id}': { maxRetries: 3 },
+    'PATCH /api/leads/{id}': { firstName: 'Ada' },
+    'POST /api/leads/{id}/activities': { type: 'Note', note: 'checked' },
+    'PATCH /api/leads/{id}/activities/{activityId}': { completed: false },
+    'POST /api/leads/{id}/messages': { content: 'Hello' },
+    'PUT /api/strategies/{id}': { instructions: 'Ask one question.' },
+    'PATCH /apten/v1/leads/{leadId}': { additionalInfo: { plan: 'pro' } },
+    'PUT /apten/v1/leads/{leadId}': { additionalInfo: { plan: 'pro' } },
+    'PUT /autocalls/api/user/leads/{id}': { variables: { plan: 'pro' } },
+    'PATCH /convocore/v3/leads/{id}': { agentId: world.agentId, lead: { metaData: { company: 'Analytical' } } },
+  };
+  return bodies[operation.label] ?? {};
+}
+
+/** The JSON types a schema allows, or undefined when it allows any value. */
+function allowedTypes(schema: Record<string, any>): Set<string> | undefined {
+  if (schema.type) return new Set([schema.type].flat());
+  const branches = schema.anyOf ?? schema.oneOf;
+  if (!branches) return undefined;
+  const types = new Set<string>();
+  for (const branch of branches) {
+    const inner = allowedTypes(branch);
+    if (!inner) return undefined;
+    inner.forEach((type) => types.add(type));
+  }
+  return types;
+}
+
+/** A value of none of the schema's types (a number also satisfies "integer"'s wrong value). */
+export function wrongValueFor(schema: Record<string, any>): unknown {
+  const allowed = allowedTypes(schema);
+  if (!allowed) return undefined;
+  const pick = [12345, 'wrong', true, [1], { wrong: true }, null].find((value) => {
+    const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? 'number' : typeof value;
+    if (type === 'number' && (allowed.has('number') || allowed.has('integer'))) return false;
+    return !allowed.has(type);
+  });
+  return pick;
+}
+
+/**
+ * A body in which every typed property has a wrong type; undefined when the schema names no
+ * typed property (the root-level wrong type covers those operations).
+ */
+export function wrongTypedBody(schema: Record<string, any>): Record<string, unknown> | undefined {
+  const body: Record<string, unknown> = {};
+  const object = schema.anyOf?.find((branch: any) => branch.type === 'object') ?? schema;
+  for (const [name, property] of Object.entries<Record<string, any>>(object.properties ?? {})) {
+    const wrong = wrongValueFor(property);
+    if (wrong !== undefined) body[name] = wrong;
+  }
+  if (Object.keys(body).length === 0 && isObject(object.additionalProperties)) {
+    const wrong = wrongValueFor(object.additionalProperties);
+    if (wrong !== undefined) body.anyField = wrong;
+  }
+  return Object.keys(body).length > 0 ? body : undefined;
+}
+
+export interface SweepRequest {
+  path: string;
+  body?: unknown;
+  raw?: string;
+  contentType?: string;
+  /** send no credentials */
+  anonymous?: boolean;
+}
+
+export function send(app: TestApp, world: World, operation: Operation, request: SweepRequest): Promise<Response> {
+  const headers: Record<string, string> = request.anonymous ? {} : { ...operation.surface.credentials(world) };
+  if (request.raw !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
+  return app.request(operation.method, request.path, { body: request.body, raw: request.raw, headers });
+}
+
+/** Fails unless the response is a client error (or, with `allowSuccess`, a success) in the surface's envelope. */
+export function assertHandled(operation: Operation, response: Response, what: string, options: { allowSuccess?: boolean } = {}): void {
+  const context = `${operation.label} ${what}: ${response.status} ${response.text.slice(0, 300)}`;
+  assert.ok(response.status < 500, context);
+  if (options.allowSuccess && response.status < 300) return;
+  assert.ok(response.status >= 400, `expected a 4xx: ${context}`);
+  const problem = operation.surface.envelopeProblem(response.body);
+  assert.equal(problem, undefined, `${problem}: ${context}`);
+}
+
+/** The response with every occurrence of the given ids replaced, so answers for two ids compare. */
+export function normalized(response: Response, ids: string[]): { status: number; body: string } {
+  let text = response.text;
+  for (const id of ids) text = text.split(id).join('<id>');
+  return { status: response.status, body: text };
+}
+
+/** Every resource of the world as the native API reads it, for before/after comparisons. */
+export async function snapshot(app: TestApp, world: World): Promise<Record<string, unknown>> {
+  const read = async (path: string) => {
+    const res = await app.request('GET', path, { token: world.account.token });
+    return { status: res.status, body: res.body };
+  };
+  return {
+    prompt: await read(`/api/prompts/${world.promptId}`),
+    pipeline: await read(`/api/pipelines/${world.pipelineId}`),
+    configuration: await read(`/api/lead-management/${world.configurationId}`),
+    agent: await read(`/api/agents/${world.agentId}`),
+    campaign: await read(`/api/campaigns/${world.campaignId}`),
+    lead: await read(`/api/leads/${world.leadId}`),
+    activities: await read(`/api/leads/${world.leadId}/activities`),
+    messages: await read(`/api/leads/${world.leadId}/messages`),
+    strategy: await read(`/api/strategies/${world.strategyId}`),
+    approvals: await read('/api/approvals?status=pending'),
+  };
+}
+
+/** Hex ids of the world, which must never appear in another organization's answers. */
+export function hexIdsOf(world: World): string[] {
+  return [world.promptId, world.pipelineId, world.configurationId, world.agentId, world.campaignId, world.leadId, world.strategyId, world.approvalId];
+}
