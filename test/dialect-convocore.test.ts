@@ -80,6 +80,28 @@ describe('GET /leads and /leads/{id}', () => {
     assertError(await call('GET', `/leads?agentId=${foreignAgentId}`), 404, 'NOT_FOUND');
   });
 
+  test('the list pages with limit and cursor, each lead with its own timeline', async () => {
+    const lister = (await app.request('POST', '/api/agents', { token: acme.token, body: { name: 'Lister' } })).body.data._id;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const lead = await create({}, key, lister);
+      await update(lead.id, { crmActivities: [{ id: `note-${i}`, type: 'Note', title: `note ${i}` }] }, lister);
+      ids.push(lead.id);
+      app.clock.advance(1000);
+    }
+    const first = await call('GET', `/leads?agentId=${lister}&limit=2`);
+    assert.equal(first.status, 200);
+    assert.equal(first.body.data.length, 2);
+    const second = await call('GET', `/leads?agentId=${lister}&limit=2&cursor=${first.body.nextCursor}`);
+    assert.equal(second.body.nextCursor, null);
+    const listed = [...first.body.data, ...second.body.data];
+    assert.deepEqual(listed.map((l: { id: string }) => l.id).sort(), [...ids].sort());
+    for (const lead of listed) {
+      const notes = lead.crmActivities.filter((a: { type: string }) => a.type === 'Note');
+      assert.deepEqual(notes.map((a: { id: string }) => a.id), [`note-${ids.indexOf(lead.id)}`]);
+    }
+  });
+
   test("a missing, malformed, agentless or another organization's lead is NOT_FOUND", async () => {
     const theirs = await create({}, otherKey, foreignAgentId);
     const agentless = await app.request('POST', '/api/leads', { token: acme.token, body: { firstName: 'No', lastName: 'Agent', phone: nextPhone() } });

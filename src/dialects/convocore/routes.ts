@@ -5,7 +5,7 @@ import { bearerToken } from '../../http/auth.ts';
 import { notFound, unauthorized } from '../../http/errors.ts';
 import { useErrorEnvelope, type ErrorRenderer } from '../../http/envelope.ts';
 import { isId } from '../../lib/ids.ts';
-import { listActivityRows } from '../../modules/activities/store.ts';
+import { listActivityRows, listActivityRowsOfLeads, type ActivityRow } from '../../modules/activities/store.ts';
 import { upsertActivities, upsertActivitiesWithin } from '../../modules/activities/service.ts';
 import { AGENT_NOT_FOUND } from '../../modules/agents/service.ts';
 import { findAgent } from '../../modules/agents/store.ts';
@@ -72,7 +72,11 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const { principal, query } = request;
         await requireAgent(principal, query.agentId);
         const page = await listLeads(ctx, principal, { agent: query.agentId }, query.cursor, query.limit);
-        const data = await Promise.all(page.leads.map((lead) => withTimeline(principal, lead)));
+        const timelines = new Map<string, ActivityRow[]>();
+        for (const row of await listActivityRowsOfLeads(ctx.db, principal.organizationId, page.leads.map((lead) => lead.id))) {
+          timelines.set(row.lead_id, [...(timelines.get(row.lead_id) ?? []), row]);
+        }
+        const data = page.leads.map((lead) => toConvocoreLead(lead, timelines.get(lead.id) ?? []));
         return { success: true, message: 'Leads retrieved successfully', data, nextCursor: page.nextCursor };
       },
     );

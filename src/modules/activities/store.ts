@@ -121,3 +121,11 @@ export function listActivityRows(db: Queryable, organizationId: string, leadId: 
     [organizationId, leadId],
   );
 }
+
+/** The timelines of several leads in one statement (a page of leads, e.g. Convocore's list). */
+export function listActivityRowsOfLeads(db: Queryable, organizationId: string, leadIds: string[]): Promise<ActivityRow[]> {
+  return db.query<ActivityRow>(
+    `SELECT * FROM lead_activities WHERE organization_id = $1 AND lead_id = ANY($2::text[]) ORDER BY lead_id, created_at, id`,
+    [organizationId, leadIds],
+  );
+}
