@@ -8,6 +8,7 @@ import {
   setLeadStatus,
   updateLead,
 } from '../src/modules/leads/service.ts';
+import { SEARCH_WINDOW } from '../src/modules/leads/store.ts';
 import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 let app: TestApp;
@@ -373,6 +374,35 @@ describe('deleting and listing', () => {
     assert.deepEqual(await ids('q=navy.mil'), [a._id]);
     assert.deepEqual(await ids('q=7946'), [b._id]);
     assert.deepEqual(await ids('q=%25'), [], 'a % is matched literally');
+  });
+
+  test('free text finds a rare match beyond the newest leads, and pages a common one in order', async () => {
+    const fresh = await registerOrganization(app, 'Search');
+    const oldest = await createLead({ name: 'Zebulon Quill' }, fresh);
+    app.clock.advance(1000);
+    const [stage] = await app.db.query<{ id: string; pipeline_id: string }>(
+      `SELECT st.id, st.pipeline_id FROM pipeline_stages st JOIN pipelines p ON p.id = st.pipeline_id
+        WHERE p.organization_id = $1 AND p.is_default AND st.position = 0`,
+      [fresh.organizationId],
+    );
+    // more leads than the search reads in listing order before it asks the trigram index
+    await app.db.query(
+      `INSERT INTO leads (id, organization_id, name, pipeline_id, stage_id, created_at, updated_at)
+       SELECT 'bb' || lpad(to_hex(n), 22, '0'), $1, 'Bulk lead ' || n, $2, $3, $4::timestamptz + n * interval '1 ms', $4
+         FROM generate_series(1, $5::int) AS n`,
+      [fresh.organizationId, stage.pipeline_id, stage.id, app.clock.now(), SEARCH_WINDOW + 100],
+    );
+    const search = (query: string) => app.request('GET', `/api/leads?${query}`, { token: fresh.token });
+    const rare = await search('q=zebulon');
+    assert.deepEqual(rare.body.data.leads.map((l: any) => l._id), [oldest._id]);
+    const common = await search('q=bulk%20lead&limit=3');
+    assert.deepEqual(common.body.data.leads.map((l: any) => l.name), [
+      `Bulk lead ${SEARCH_WINDOW + 100}`,
+      `Bulk lead ${SEARCH_WINDOW + 99}`,
+      `Bulk lead ${SEARCH_WINDOW + 98}`,
+    ]);
+    const next = await search(`q=bulk%20lead&limit=2&cursor=${common.body.data.nextCursor}`);
+    assert.deepEqual(next.body.data.leads.map((l: any) => l.name), [`Bulk lead ${SEARCH_WINDOW + 97}`, `Bulk lead ${SEARCH_WINDOW + 96}`]);
   });
 });
 

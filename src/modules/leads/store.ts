@@ -349,19 +349,12 @@ export interface LeadFilters {
 /** Text of a LIKE pattern that matches `text` literally anywhere. */
 const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/**
- * One keyset page, newest first: rows strictly after the (created_at, id) cursor. Each
- * filter is a `$n IS NULL OR ...` term so the statement text is one and the same.
- */
-export function listLeadRows(
-  db: Queryable,
-  organizationId: string,
-  filters: LeadFilters,
-  after: { createdAt: Date; id: string } | undefined,
-  limit: number,
-): Promise<LeadRow[]> {
-  return db.query<LeadRow>(
-    `${SELECT_LEAD}
+// The searchable text of a lead; the trigram index leads_search_idx is on this expression.
+const SEARCH_TEXT = `(coalesce(l.name, '') || ' ' || coalesce(l.email, '') || ' ' || coalesce(l.phone, ''))`;
+
+// Every filter but the free text is a `$n IS NULL OR ...` term, so the text stays the same
+// whichever filters a request uses; $1 is the organization, $2/$3 the cursor.
+const LIST_WHERE = `
       WHERE l.organization_id = $1 AND l.deleted_at IS NULL
         AND ($2::timestamptz IS NULL OR (l.created_at, l.id) < ($2::timestamptz, $3::text))
         AND ($4::text IS NULL OR l.stage_id = $4 OR lower(s.name) = lower($4))
@@ -374,28 +367,65 @@ export function listLeadRows(
         AND ($11::timestamptz IS NULL OR l.created_at >= $11)
         AND ($12::timestamptz IS NULL OR l.created_at < $12)
         AND ($13::timestamptz IS NULL OR l.updated_at >= $13)
-        AND ($14::timestamptz IS NULL OR l.updated_at < $14)
-        AND ($15::text IS NULL OR (coalesce(l.name, '') || ' ' || coalesce(l.email, '') || ' ' || coalesce(l.phone, '')) ILIKE $15)
-      ORDER BY l.created_at DESC, l.id DESC
-      LIMIT $16`,
-    [
-      organizationId,
-      after?.createdAt ?? null,
-      after?.id ?? null,
-      filters.stage ?? null,
-      filters.status ?? null,
-      filters.source ?? null,
-      filters.campaign ?? null,
-      filters.agent ?? null,
-      filters.assignee ?? null,
-      filters.hotLabel ?? null,
-      filters.createdFrom ?? null,
-      filters.createdTo ?? null,
-      filters.updatedFrom ?? null,
-      filters.updatedTo ?? null,
-      filters.q ? containsPattern(filters.q) : null,
-      limit,
-    ],
+        AND ($14::timestamptz IS NULL OR l.updated_at < $14)`;
+
+/**
+ * How many of the newest leads a free-text search reads in listing order before it asks
+ * the trigram index instead: a common text fills a page from the newest rows at once,
+ * while the index would hand over every match to be sorted; a rare text is the reverse.
+ */
+export const SEARCH_WINDOW = 5000;
+
+/** One keyset page, newest first: rows strictly after the (created_at, id) cursor. */
+export async function listLeadRows(
+  db: Queryable,
+  organizationId: string,
+  filters: LeadFilters,
+  after: { createdAt: Date; id: string } | undefined,
+  limit: number,
+): Promise<LeadRow[]> {
+  const params = [
+    organizationId,
+    after?.createdAt ?? null,
+    after?.id ?? null,
+    filters.stage ?? null,
+    filters.status ?? null,
+    filters.source ?? null,
+    filters.campaign ?? null,
+    filters.agent ?? null,
+    filters.assignee ?? null,
+    filters.hotLabel ?? null,
+    filters.createdFrom ?? null,
+    filters.createdTo ?? null,
+    filters.updatedFrom ?? null,
+    filters.updatedTo ?? null,
+    limit,
+  ];
+  if (!filters.q) {
+    return db.query<LeadRow>(`${SELECT_LEAD} ${LIST_WHERE} ORDER BY l.created_at DESC, l.id DESC LIMIT $15`, params);
+  }
+  const pattern = containsPattern(filters.q);
+  const windowed = await db.query<LeadRow & { window_rows: number }>(
+    `WITH recent AS MATERIALIZED (
+       SELECT l.id, l.created_at, ${SEARCH_TEXT} AS text
+         FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id ${LIST_WHERE}
+        ORDER BY l.created_at DESC, l.id DESC LIMIT $17
+     ), hits AS (
+       SELECT id, created_at FROM recent WHERE text ILIKE $16 ORDER BY created_at DESC, id DESC LIMIT $15
+     )
+     SELECT l.*, s.name AS stage_name, (SELECT count(*) FROM recent)::int AS window_rows
+       FROM (SELECT 1) AS always
+       LEFT JOIN hits h ON true
+       LEFT JOIN leads l ON l.organization_id = $1 AND l.id = h.id
+       LEFT JOIN pipeline_stages s ON s.id = l.stage_id
+      ORDER BY h.created_at DESC, h.id DESC`,
+    [...params, pattern, SEARCH_WINDOW],
+  );
+  const found = windowed.filter((row) => row.id !== null);
+  if (found.length === limit || windowed[0].window_rows < SEARCH_WINDOW) return found;
+  return db.query<LeadRow>(
+    `${SELECT_LEAD} ${LIST_WHERE} AND ${SEARCH_TEXT} ILIKE $16 ORDER BY l.created_at DESC, l.id DESC LIMIT $15`,
+    [...params, pattern],
   );
 }
 
