@@ -41,6 +41,11 @@ describe('agents', () => {
     assert.equal((await create(other, { name: 'unique name' })).status, 201);
   });
 
+  test('concurrent creates of one name: exactly one wins, the others get 409', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => create(acme, { name: i % 2 ? 'Racer' : 'RACER' })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409]);
+  });
+
   test('processId must be a prompt of the organization', async () => {
     const foreign = await app.request('POST', '/api/prompts', { token: other.token, body: { name: 'Theirs' } });
     for (const processId of [foreign.body.data._id, 'not-an-id', '0123456789abcdef01234567']) {
