@@ -67,3 +67,6 @@ CREATE INDEX messages_provider_id_idx ON messages (provider_message_id) WHERE pr
 -- old due time are never rescanned
 CREATE INDEX leads_dispatch_idx ON leads (next_follow_up_at)
   WHERE deleted_at IS NULL AND is_ai_on AND NOT opted_out AND next_follow_up_at IS NOT NULL;
+
+-- an inbound SMS finds its leads by phone alone (the carrier does not say which organization)
+CREATE INDEX leads_phone_any_organization_idx ON leads (phone) WHERE deleted_at IS NULL;
