@@ -16,6 +16,8 @@ export interface World {
   configurationId: string;
   agentId: string;
   campaignId: string;
+  /** the campaign's integer id, which Autocalls addresses it by */
+  campaignSeq: number;
   leadId: string;
   /** the lead's integer id, which Autocalls addresses it by */
   leadSeq: number;
@@ -51,9 +53,9 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
     )
   ).data._id;
   const agentId = (await native('/agents', { name: 'Ava', processId: promptId }, 'agent')).data._id;
-  const campaignId = (await native('/campaigns', { name: 'Calls', agentId }, 'campaign')).data._id;
+  const campaign = (await native('/campaigns', { name: 'Calls', agentId }, 'campaign')).data;
   const leadPhone = '+14155550100';
-  const lead = (await native('/leads', { firstName: 'Ada', lastName: 'Byron', phone: leadPhone, agentId, campaignId, additionalInfo: { plan: 'pro' } }, 'lead')).data;
+  const lead = (await native('/leads', { firstName: 'Ada', lastName: 'Byron', phone: leadPhone, agentId, campaignId: campaign._id, additionalInfo: { plan: 'pro' } }, 'lead')).data;
   const activityId = (await native(`/leads/${lead._id}/activities`, { type: 'Note', title: 'First call', note: 'Spoke briefly' }, 'activity')).data.id;
   const strategyId = (await native('/strategies', { name: 'Gentle', instructions: 'Ask one question.' }, 'strategy')).data._id;
 
@@ -65,7 +67,7 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
   const approvalId = queue.data[0]?._id;
   if (!approvalId) throw new Error('the webhook lead left no pending approval');
 
-  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId };
+  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId: campaign._id, campaignSeq: campaign.numericId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId };
 }
 
 export type SurfaceName = 'native' | 'apten' | 'autocalls' | 'convocore';
