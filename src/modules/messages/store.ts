@@ -177,3 +177,13 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
     [column('id'), column('status'), column('provider'), column('providerMessageId'), column('attempted'), column('nextAttemptAt'), column('lastError'), now],
   );
 }
+
+/**
+ * Worker transactions commit without waiting for the WAL flush. A server crash can then
+ * forget the last few hundred milliseconds of batches, but each batch is atomic and every
+ * touch's key is derived from the lead's state, so a forgotten batch is redone with the same
+ * keys and the provider dedupes any send it already accepted: nothing lost, nothing doubled.
+ */
+export async function relaxCommitDurability(tx: Queryable): Promise<void> {
+  await tx.query(`SET LOCAL synchronous_commit = off`);
+}
