@@ -180,9 +180,12 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
 
 /**
  * Worker transactions commit without waiting for the WAL flush. A server crash can then
- * forget the last few hundred milliseconds of batches, but each batch is atomic and every
- * touch's key is derived from the lead's state, so a forgotten batch is redone with the same
- * keys and the provider dedupes any send it already accepted: nothing lost, nothing doubled.
+ * forget the last few hundred milliseconds of batches; each batch is atomic, a forgotten
+ * delivery is redone with the key stored on its row, and a forgotten dispatch is redone from
+ * the lead's unchanged state, hence with the same key, so the provider dedupes any send it
+ * already accepted. (The exception: a redone touch that must now wait for the next sending
+ * window gets a new due time and so a new key.) Requests that users see acknowledged never
+ * run with this setting.
  */
 export async function relaxCommitDurability(tx: Queryable): Promise<void> {
   await tx.query(`SET LOCAL synchronous_commit = off`);
