@@ -36,6 +36,8 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     authOptional: true,
     disabledCommands: ['AUTH'],
     hideSTARTTLS: true,
+    // a reverse DNS lookup per connection only adds latency: the sender is not trusted by name
+    disableReverseLookup: true,
     size: MAX_MESSAGE_BYTES,
     logger: false,
     onRcptTo(address, _session, callback) {
