@@ -77,6 +77,26 @@ describe('the cadence', () => {
     await setOrganization(app, acme, { long_term_interval_hours: 720 });
   });
 
+  test('a PATCH of followUpStep and followUpConfig (seed 002) schedules what the dispatcher then sends', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme);
+    const config = { '1': { hours: 2, channel: 'text', template: 'one' }, '2': { hours: 3, channel: 'text', template: 'two' } };
+    const patched = await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpConfig: config, followUpStep: 2 } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.body.data.nextFollowUpAt, later(3).toISOString());
+    app.clock.advance(3 * HOUR);
+    await runWorker();
+    assert.deepEqual((await messagesOf(app, acme, lead._id)).map((m) => m.content), ['two']);
+    assert.equal((await leadRow(app, lead._id)).follow_up_step, LONG_TERM);
+    const stopped = await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpStep: STOPPED } });
+    assert.equal(stopped.body.data.nextFollowUpAt, null);
+    app.clock.advance(800 * HOUR); // past the long-term touch it would have had
+    await runWorker();
+    const [{ n }] = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE lead_id = $1`, [lead._id]);
+    assert.equal(n, 1);
+    app.clock.advance(-800 * HOUR); // back inside the tokens' lifetime
+  });
+
   test('stopped, opted-out, AI-off, deleted and not-yet-due leads are not touched', async () => {
     app.clock.set('2026-06-01T12:00:00Z');
     const stopped = await createLead(app, acme);
