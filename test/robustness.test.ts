@@ -5,7 +5,7 @@ import {
   assertHandled,
   buildWorld,
   idOf,
-  MALFORMED_IDS,
+  malformedIdsFor,
   normalized,
   operationsOf,
   ownPath,
@@ -22,7 +22,9 @@ import {
 // document, so a new route is swept as soon as it is registered.
 
 const BODY_LIMIT = 16 * 1024;
-const app = await startApp({ bodyLimitBytes: BODY_LIMIT });
+// Twilio is configured (never called) so its callbacks can be signed and reach their handlers.
+const twilio = { accountSid: 'ACsweep', authToken: 'sweep-auth-token', from: '+14155550000', baseUrl: 'http://127.0.0.1:9' };
+const app = await startApp({ bodyLimitBytes: BODY_LIMIT, twilio });
 after(() => app.close());
 const world = await buildWorld(app, 'Acme');
 const other = await buildWorld(app, 'Other');
@@ -46,9 +48,10 @@ const OPEN_BODIES = new Set([
 const CHECKED_BY_HAND = new Set(['PUT /autocalls/api/user/leads/{id}']);
 /** Routes that take no credential at all. */
 const PUBLIC = new Set(['POST /api/auth/register', 'POST /api/auth/login']);
+/** Signed carrier callbacks refuse a missing or wrong signature with 403. */
+const refusalOf = (operation: Operation) => (operation.twilioSigned ? 403 : operation.surface.refusal);
 
 const takesBody = (operation: Operation) => ['POST', 'PUT', 'PATCH'].includes(operation.method);
-const own = (operation: Operation) => ({ path: ownPath(world, operation), body: validBody(world, operation) });
 
 test('the sweep reaches every surface', () => {
   const surfaces = new Set(operations.map((operation) => operation.surface.name));
@@ -64,63 +67,81 @@ test('every JSON request body refuses unknown fields unless documented open', ()
   assert.deepEqual(open, []);
 });
 
+const VALIDATION = [400, 422]; // Autocalls answers field errors as Laravel's 422
+
 for (const operation of operations) {
   describe(operation.label, () => {
+    const path = ownPath(world, operation);
+    const sendRaw = (raw: string, contentType?: string) => send(app, world, operation, { path, raw, contentType });
+    // routes without a JSON body schema may refuse the content type first
+    const jsonStatus = (status: number) => (operation.bodySchema ? [status] : undefined);
+
     if (takesBody(operation)) {
       test('malformed JSON', async () => {
-        assertHandled(operation, await send(app, world, operation, { path: ownPath(world, operation), raw: '{"broken": ' }), 'malformed JSON');
+        assertHandled(operation, await sendRaw('{"broken": '), 'malformed JSON', { statuses: jsonStatus(400) });
+      });
+
+      test('an empty JSON body', async () => {
+        assertHandled(operation, await sendRaw(''), 'empty JSON body', { statuses: jsonStatus(400) });
+      });
+
+      test('a prototype-poisoning body', async () => {
+        assertHandled(operation, await sendRaw('{"__proto__": {"isAdmin": true}}'), '__proto__ body', { statuses: jsonStatus(400) });
       });
 
       test('oversize body', async () => {
-        const raw = JSON.stringify({ padding: 'x'.repeat(BODY_LIMIT + 1024) });
-        const response = await send(app, world, operation, { path: ownPath(world, operation), raw });
-        assertHandled(operation, response, 'oversize body');
-        // routes without a JSON body may refuse the content type first, or have their own limit
-        if (operation.bodySchema) assert.equal(response.status, 413, response.text);
+        const response = await sendRaw(JSON.stringify({ padding: 'x'.repeat(BODY_LIMIT + 1024) }));
+        assertHandled(operation, response, 'oversize body', { statuses: jsonStatus(413) });
       });
     }
 
     if (operation.bodySchema) {
+      test('a content type other than JSON', async () => {
+        assertHandled(operation, await sendRaw('name=x', 'application/xml'), 'XML content type', { statuses: [415] });
+      });
+
       test('a body that is not an object', async () => {
-        assertHandled(operation, await send(app, world, operation, { path: ownPath(world, operation), body: [1, 2] }), 'array body');
+        assertHandled(operation, await send(app, world, operation, { path, body: [1, 2] }), 'array body', { statuses: VALIDATION });
       });
 
       const wrong = wrongTypedBody(operation.bodySchema);
       if (wrong) {
         test('every property of the wrong type', async () => {
-          assertHandled(operation, await send(app, world, operation, { path: ownPath(world, operation), body: wrong }), `body ${JSON.stringify(wrong)}`);
+          assertHandled(operation, await send(app, world, operation, { path, body: wrong }), `body ${JSON.stringify(wrong)}`, { statuses: VALIDATION });
         });
       }
 
       test('an unknown field', async () => {
         const body = { ...(validBody(world, operation) as object), unknownFieldForSweep: 'x' };
-        const response = await send(app, world, operation, { path: ownPath(world, operation), body });
-        assertHandled(operation, response, 'unknown field', { allowSuccess: OPEN_BODIES.has(operation.label) });
+        const response = await send(app, world, operation, { path, body });
+        const open = OPEN_BODIES.has(operation.label);
+        assertHandled(operation, response, 'unknown field', { allowSuccess: open, statuses: open ? undefined : VALIDATION });
       });
     }
 
     for (const param of operation.pathParams) {
       test(`{${param}}: malformed, unknown and another organization's id`, async () => {
-        const { body } = own(operation);
-        for (const malformedId of MALFORMED_IDS) {
-          const malformed = await send(app, world, operation, { path: ownPath(world, operation, { [param]: malformedId }), body });
-          assertHandled(operation, malformed, `malformed id ${malformedId.slice(0, 20)}`);
+        const body = validBody(world, operation);
+        for (const { id, statuses } of malformedIdsFor(operation, param)) {
+          const malformed = await send(app, world, operation, { path: ownPath(world, operation, { [param]: id }), body });
+          assertHandled(operation, malformed, `malformed id ${id.slice(0, 20)}`, { statuses });
         }
         const unknownId = unknownIdFor(operation, param);
         const unknown = await send(app, world, operation, { path: ownPath(world, operation, { [param]: unknownId }), body });
-        assertHandled(operation, unknown, 'unknown id');
-        assert.equal(unknown.status, 404, unknown.text);
+        assertHandled(operation, unknown, 'unknown id', { statuses: [404] });
         const foreignId = idOf(other, operation, param);
         const foreign = await send(app, world, operation, { path: ownPath(world, operation, { [param]: foreignId }), body });
         assert.deepEqual(normalized(foreign, [foreignId]), normalized(unknown, [unknownId]), "another organization's id answers like an unknown one");
       });
     }
 
-    test('no credentials', async () => {
-      const response = await send(app, world, operation, { ...own(operation), anonymous: true });
-      assertHandled(operation, response, 'no credentials');
-      if (!operation.public && !PUBLIC.has(operation.label)) assert.ok([401, 403].includes(response.status), `${response.status} ${response.text}`);
-    });
+    const needsCredentials = !PUBLIC.has(operation.label);
+    for (const credentials of ['none', 'bad'] as const) {
+      test(`${credentials === 'none' ? 'no' : 'a refused'} credential`, async () => {
+        const response = await send(app, world, operation, { path, body: validBody(world, operation), credentials });
+        assertHandled(operation, response, `${credentials} credentials`, { statuses: needsCredentials ? [refusalOf(operation)] : undefined });
+      });
+    }
   });
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { twilioSignature } from '../../src/modules/channels/signature.ts';
 import { apiKeyFor, registerOrganization, type Account, type Response, type TestApp } from './harness.ts';
 
 /**
@@ -77,6 +78,10 @@ interface Surface {
   prefix: string;
   /** the headers that carry this world's credentials on this surface */
   credentials(world: World): Record<string, string>;
+  /** the same headers carrying a credential the surface must refuse */
+  badCredentials(world: World): Record<string, string>;
+  /** the status of a request without valid credentials */
+  refusal: number;
   /** why `body` is not this surface's error envelope, or undefined when it is */
   envelopeProblem(body: unknown): string | undefined;
 }
@@ -88,12 +93,17 @@ const SURFACES: Surface[] = [
     name: 'apten',
     prefix: '/apten/v1/',
     credentials: (world) => ({ 'x-api-key': world.apiKey }),
+    // a valid session token is still not an API key
+    badCredentials: (world) => ({ 'x-api-key': world.account.token }),
+    refusal: 403,
     envelopeProblem: (body) => (isObject(body) && typeof body.message === 'string' && !('success' in body) ? undefined : 'Apten errors are {message}'),
   },
   {
     name: 'autocalls',
     prefix: '/autocalls/api/',
     credentials: (world) => ({ authorization: `Bearer ${world.apiKey}` }),
+    badCredentials: (world) => ({ authorization: `Bearer ${world.account.token}` }),
+    refusal: 401,
     envelopeProblem: (body) =>
       isObject(body) && typeof body.message === 'string' && (body.errors === undefined || isObject(body.errors)) && !('success' in body)
         ? undefined
@@ -103,6 +113,8 @@ const SURFACES: Surface[] = [
     name: 'convocore',
     prefix: '/convocore/v3/',
     credentials: (world) => ({ authorization: `Bearer ${world.apiKey}` }),
+    badCredentials: (world) => ({ authorization: `Bearer ${world.account.token}` }),
+    refusal: 401,
     envelopeProblem: (body) =>
       isObject(body) && typeof body.message === 'string' && typeof body.code === 'string' && (body.issues === undefined || Array.isArray(body.issues))
         ? undefined
@@ -112,6 +124,9 @@ const SURFACES: Surface[] = [
     name: 'native',
     prefix: '/api/',
     credentials: (world) => ({ authorization: `Bearer ${world.account.token}` }),
+    // a token signed with another secret
+    badCredentials: (world) => ({ authorization: `Bearer ${world.account.token.slice(0, -4)}AAAA` }),
+    refusal: 401,
     envelopeProblem: (body) => (isObject(body) && body.success === false && typeof body.error === 'string' ? undefined : 'native errors are {success:false, error}'),
   },
 ];
@@ -131,6 +146,10 @@ export interface Operation {
   bodySchema?: Record<string, any>;
   /** `security: []`: the route takes no bearer credential (it checks something else) */
   public: boolean;
+  /** documented (in its summary) to take a user's API key and not a login token */
+  apiKeyOnly: boolean;
+  /** a carrier callback, authenticated by the carrier's request signature */
+  twilioSigned: boolean;
   surface: Surface;
   label: string;
 }
@@ -150,6 +169,8 @@ export function operationsOf(spec: any): Operation[] {
         pathParams: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]),
         bodySchema: operation.requestBody?.content?.['application/json']?.schema,
         public: Array.isArray(operation.security) && operation.security.length === 0,
+        apiKeyOnly: /API key only/i.test(operation.summary ?? ''),
+        twilioSigned: path.startsWith('/api/webhook/twilio/'),
         surface: surfaceOf(path),
         label: `${upper} ${path}`,
       });
@@ -207,10 +228,19 @@ export function unknownIdFor(operation: Operation, param: string): string {
 }
 
 /**
- * Path ids no route could ever have issued, as raw path segments: a plain bad string, one
- * longer than any id (the router has a parameter length limit) and a broken %-escape.
+ * Path ids no route could ever have issued, as raw path segments, with the answers they
+ * get: a bad string and one longer than any id (the router has a length limit of its own)
+ * are missing ids, 404 — except where a client chooses the id (activities), whose schema
+ * bounds its length; a broken %-escape is not a URL at all, 400.
  */
-export const MALFORMED_IDS = ['not-an-id', 'x'.repeat(300), '%E0%A4%A'];
+export function malformedIdsFor(operation: Operation, param: string): { id: string; statuses: number[] }[] {
+  const clientChosen = kindOf(operation, param) === 'activity';
+  return [
+    { id: 'not-an-id', statuses: [404] },
+    { id: 'x'.repeat(300), statuses: clientChosen ? [400] : [404] },
+    { id: '%E0%A4%A', statuses: [400] },
+  ];
+}
 
 /** Path ids are inserted as given: callers pass URL-safe ids, or a deliberately malformed segment. */
 export function pathWith(operation: Operation, ids: Record<string, string>): string {
@@ -230,6 +260,7 @@ export function ownPath(world: World, operation: Operation, overrides: Record<st
 export function validBody(world: World, operation: Operation): unknown {
   if (!operation.bodySchema) return undefined;
   const bodies: Record<string, unknown> = {
+    'POST /api/webhook/outreach': { configurationId: world.configurationId, firstName: 'Webhook', phoneNumber: '+14155550111' },
     'PUT /api/prompts/{id}': { description: 'checked' },
     'PUT /api/pipelines/{id}': { name: 'Sales' },
     'PUT /api/lead-management/{id}': { description: 'checked' },
@@ -297,22 +328,39 @@ export interface SweepRequest {
   body?: unknown;
   raw?: string;
   contentType?: string;
-  /** send no credentials */
-  anonymous?: boolean;
+  /** which credentials to send; the world's own by default */
+  credentials?: 'own' | 'none' | 'bad';
+}
+
+/** The headers that authenticate `request`: the surface's own scheme, an API key where only that is taken, or a carrier signature. */
+function credentialHeaders(app: TestApp, world: World, operation: Operation, request: SweepRequest): Record<string, string> {
+  const kind = request.credentials ?? 'own';
+  if (kind === 'none') return {};
+  if (operation.twilioSigned) {
+    const params = isObject(request.body) ? (request.body as Record<string, string>) : {};
+    const authToken = kind === 'own' ? app.ctx.config.twilio?.authToken ?? '' : 'not-the-auth-token';
+    return { 'x-twilio-signature': twilioSignature(authToken, app.url + request.path, params) };
+  }
+  if (operation.apiKeyOnly) return { authorization: `Bearer ${kind === 'own' ? world.apiKey : world.account.token}` };
+  return kind === 'own' ? operation.surface.credentials(world) : operation.surface.badCredentials(world);
 }
 
 export function send(app: TestApp, world: World, operation: Operation, request: SweepRequest): Promise<Response> {
-  const headers: Record<string, string> = request.anonymous ? {} : { ...operation.surface.credentials(world) };
+  const headers = credentialHeaders(app, world, operation, request);
   if (request.raw !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
   return app.request(operation.method, request.path, { body: request.body, raw: request.raw, headers });
 }
 
-/** Fails unless the response is a client error (or, with `allowSuccess`, a success) in the surface's envelope. */
-export function assertHandled(operation: Operation, response: Response, what: string, options: { allowSuccess?: boolean } = {}): void {
+/**
+ * Fails unless the response is a client error (one of `statuses` when given; with
+ * `allowSuccess` a success passes too) in the surface's envelope.
+ */
+export function assertHandled(operation: Operation, response: Response, what: string, options: { allowSuccess?: boolean; statuses?: number[] } = {}): void {
   const context = `${operation.label} ${what}: ${response.status} ${response.text.slice(0, 300)}`;
   assert.ok(response.status < 500, context);
   if (options.allowSuccess && response.status < 300) return;
   assert.ok(response.status >= 400, `expected a 4xx: ${context}`);
+  if (options.statuses) assert.ok(options.statuses.includes(response.status), `expected ${options.statuses.join(' or ')}: ${context}`);
   const problem = operation.surface.envelopeProblem(response.body);
   assert.equal(problem, undefined, `${problem}: ${context}`);
 }
