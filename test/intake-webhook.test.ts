@@ -182,14 +182,19 @@ describe('routing rules', () => {
     });
     const res = await post({ configurationId: config._id, firstName: 'Al', phoneNumber: nextPhone() });
     assert.match(res.body.data.applicationId, /^[0-9a-f]{24}$/);
-    const [application] = await app.db.query<any>(
-      'SELECT a.*, s.name AS stage_name FROM applications a JOIN pipeline_stages s ON s.id = a.stage_id WHERE a.id = $1',
-      [res.body.data.applicationId],
-    );
+    const got = await app.request('GET', `/api/applications/${res.body.data.applicationId}`, { token: admin.token });
+    assert.equal(got.status, 200, got.text);
+    const application = got.body.data;
     assert.equal(application.name, 'Loan application');
     assert.equal(application.status, 'open');
-    assert.equal(application.stage_name, 'Funded');
-    assert.equal(application.lead_id, res.body.data.contactId);
+    assert.equal(application.stageName, 'Funded');
+    assert.equal(application.pipelineId, pipeline.body.data._id);
+    assert.equal(application.leadId, res.body.data.contactId);
+    const listed = await app.request('GET', `/api/applications?leadId=${res.body.data.contactId}`, { token: admin.token });
+    assert.deepEqual(listed.body.data.map((a: any) => a._id), [application._id]);
+    const other = await registerOrganization(app, 'Elsewhere');
+    assert.equal((await app.request('GET', `/api/applications/${application._id}`, { token: other.token })).status, 404);
+    assert.equal((await app.request('GET', '/api/applications/nope', { token: admin.token })).status, 404);
   });
 
   test('pipelineStage wins over initialStage', async () => {

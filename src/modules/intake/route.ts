@@ -11,16 +11,15 @@ import type { RoutingConfiguration } from '../lead-management/service.ts';
 import { checkCustomFields, defaultDedupeKey } from '../leads/service.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
+import { insertApplications, type ApplicationRecord } from '../applications/store.ts';
 import type { IncomingContact } from './contact.ts';
 import {
   findLeadsByContacts,
-  insertApplications,
   insertIntakes,
   insertLeads,
   insertTimeline,
   recordLeadsCreated,
   refreshLeads,
-  type ApplicationRecord,
   type ExistingLead,
   type LeadRefresh,
   type NewLeadRecord,

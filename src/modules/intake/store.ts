@@ -175,28 +175,6 @@ export async function insertTimeline(db: Queryable, organizationId: string, entr
   );
 }
 
-export interface ApplicationRecord {
-  id: string;
-  organization_id: string;
-  lead_id: string;
-  configuration_id: string;
-  name: string;
-  status: string | null;
-  pipeline_id: string | null;
-  stage_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export async function insertApplications(db: Queryable, applications: ApplicationRecord[]): Promise<void> {
-  await insertRecords(
-    db,
-    'applications',
-    { id: 'text', organization_id: 'text', lead_id: 'text', configuration_id: 'text', name: 'text', status: 'text', pipeline_id: 'text', stage_id: 'text', created_at: 'timestamptz', updated_at: 'timestamptz' },
-    applications,
-  );
-}
-
 export interface IntakeRecord {
   id: string;
   organization_id: string;
