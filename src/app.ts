@@ -16,6 +16,7 @@ import { convocoreDialect, renderConvocoreError } from './dialects/convocore/rou
 import { systemClock, type Clock } from './lib/clock.ts';
 import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
+import { applicationRoutes } from './modules/applications/routes.ts';
 import { approvalRoutes } from './modules/approvals/routes.ts';
 import { inboundRoutes } from './modules/inbound/routes.ts';
 import { intakeRoutes } from './modules/intake/routes.ts';
@@ -112,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       await api.register(inboundRoutes(ctx));
       await api.register(importRoutes(ctx));
       await api.register(approvalRoutes(ctx));
+      await api.register(applicationRoutes(ctx));
       await api.register(strategyRoutes(ctx));
       await api.register(messageRoutes(ctx));
       await api.register(twilioWebhookRoutes(ctx));
