@@ -130,11 +130,11 @@ describe('heat score', () => {
     current = await getLead(lead._id);
     assert.equal(current.hotScore, 90);
     assert.equal(current.hotLabel, 'hot');
-    // 6 days later, the next change recomputes with a fifth less recency: 90 - 5
+    // a change that is not engagement leaves the score alone, however much time passed
     app.clock.advance(6 * 86_400_000);
     current = (await app.request('PATCH', `/api/leads/${lead._id}`, { token: admin.token, body: { source: 'later' } })).body.data;
-    assert.equal(current.hotScore, 85);
-    // moving to Lost drops stage progress
+    assert.equal(current.hotScore, 90);
+    // the next engagement change recomputes it, recency now a fifth lower (20), and Lost is no progress
     current = (await app.request('PATCH', `/api/leads/${lead._id}`, { token: admin.token, body: { stageId: 'Lost' } })).body.data;
     assert.equal(current.hotScore, 70);
     assert.equal(current.hotLabel, 'hot');

@@ -317,6 +317,11 @@ describe('updating leads', () => {
     assert.equal((await patch(lead._id, { hotScore: 40 })).body.data.hotLabel, 'warm');
     assert.equal((await patch(lead._id, { hotScore: 39 })).body.data.hotLabel, 'cold');
     assert.equal((await patch(lead._id, { hotScore: 101 })).status, 400);
+    // it stays until engagement changes: a rename keeps it, a stage change recomputes it
+    assert.equal((await patch(lead._id, { firstName: 'Renamed' })).body.data.hotScore, 39);
+    const moved = (await patch(lead._id, { stageId: 'Contacted' })).body.data;
+    assert.equal(moved.hotScore, 5, 'stage 1 of 0..5: 25 × 1/5');
+    assert.equal(moved.hotLabel, 'cold');
   });
 });
 

@@ -704,7 +704,14 @@ function planUpdate(
     });
   }
 
-  if (columns.hot_score === undefined) {
+  // The score follows engagement: it is recomputed when an input changes (the stage, the
+  // last activity, a reply, an activity written), so a score a client set stays until then.
+  const engagementChanged =
+    stageChanged ||
+    options.activityAt !== undefined ||
+    (columns.last_activity_date !== undefined && comparable(columns.last_activity_date) !== comparable(before.last_activity_date)) ||
+    (columns.has_replied !== undefined && columns.has_replied !== before.has_replied);
+  if (columns.hot_score === undefined && engagementChanged) {
     const score = heatScore({
       replies: Math.max(before.replies, (columns.has_replied ?? before.has_replied) ? 1 : 0),
       lastActivityAt: columns.last_activity_date !== undefined ? columns.last_activity_date : before.last_activity_date,
