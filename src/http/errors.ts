@@ -52,6 +52,7 @@ interface AjvIssue {
 }
 
 interface FrameworkError {
+  /** Fastify's FST_* code, or a database error's SQLSTATE */
   code?: string;
   statusCode?: number;
   validation?: AjvIssue[];
@@ -96,6 +97,10 @@ export function toAppError(error: unknown): AppError {
     return badRequest(issues.map((i) => i.message).join('; '), issues);
   }
   switch (framework?.code) {
+    // PostgreSQL refuses NUL in text and JSONB; whatever field carried it, the input is bad
+    case '22021':
+    case '22P05':
+      return badRequest('Text may not contain the NUL character (\\u0000)');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -104,6 +109,11 @@ export function toAppError(error: unknown): AppError {
       return badRequest('Request body is empty but content-type is application/json');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return badRequest('Request body is not valid JSON');
+  }
+  // SQLSTATE class 22 (data exception): a value the request carried does not fit its column
+  // (an integer out of range, an impossible date): the client's mistake, not the server's
+  if (framework?.code?.length === 5 && framework.code.startsWith('22')) {
+    return badRequest('A value in the request is out of range or malformed');
   }
   const status = framework?.statusCode;
   if (status && status >= 400 && status < 500) {
