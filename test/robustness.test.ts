@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { startFakeOpenAI } from './support/fake-openai.ts';
 import { startApp } from './support/harness.ts';
 import {
   assertHandled,
   buildWorld,
+  extremeValuesFor,
   idOf,
   malformedIdsFor,
   normalized,
+  objectSchemaOf,
   operationsOf,
   ownPath,
+  queryVariants,
   send,
   unknownIdFor,
   validBody,
@@ -22,13 +26,19 @@ import {
 // document, so a new route is swept as soon as it is registered.
 
 const BODY_LIMIT = 16 * 1024;
-// Twilio is configured (never called) so its callbacks can be signed and reach their handlers.
+// Twilio is configured (never called) so its callbacks can be signed and reach their
+// handlers; the AI vendor is a local fake so AI routes run to the end.
 const twilio = { accountSid: 'ACsweep', authToken: 'sweep-auth-token', from: '+14155550000', baseUrl: 'http://127.0.0.1:9' };
-const app = await startApp({ bodyLimitBytes: BODY_LIMIT, twilio });
-after(() => app.close());
+const ai = await startFakeOpenAI();
+const app = await startApp({ bodyLimitBytes: BODY_LIMIT, twilio, openai: { baseUrl: ai.baseUrl, apiKey: 'sweep-key', model: 'fake-model', timeoutMs: 2000 } });
+after(async () => {
+  await app.close();
+  await ai.close();
+});
 const world = await buildWorld(app, 'Acme');
 const other = await buildWorld(app, 'Other');
-const operations = operationsOf((await app.request('GET', '/openapi.json')).body);
+const spec = (await app.request('GET', '/openapi.json')).body;
+const operations = operationsOf(spec);
 
 /**
  * Request bodies documented to take fields beyond their schema: the lead-management
@@ -116,6 +126,30 @@ for (const operation of operations) {
         const response = await send(app, world, operation, { path, body });
         const open = OPEN_BODIES.has(operation.label);
         assertHandled(operation, response, 'unknown field', { allowSuccess: open, statuses: open ? undefined : VALIDATION });
+      });
+    }
+
+    if (operation.bodySchema) {
+      test('extreme values of the right type, one property at a time', async () => {
+        const properties = Object.entries<Record<string, any>>(objectSchemaOf(operation.bodySchema!).properties ?? {});
+        for (const [name, property] of properties) {
+          for (const value of extremeValuesFor(property, name)) {
+            const body = { ...(validBody(world, operation) as object), [name]: value };
+            const response = await send(app, world, operation, { path, body });
+            assertHandled(operation, response, `${name}: ${JSON.stringify(value).slice(0, 60)}`, { allowSuccess: true });
+          }
+        }
+      });
+    }
+
+    const queryParameters = spec.paths[operation.path][operation.method.toLowerCase()].parameters ?? [];
+    const queries = queryVariants(queryParameters);
+    if (queries.length > 0) {
+      test('wrong and extreme query values', async () => {
+        for (const query of queries) {
+          const response = await send(app, world, operation, { path: `${path}?${query}`, body: validBody(world, operation) });
+          assertHandled(operation, response, `?${query.slice(0, 60)}`, { allowSuccess: true });
+        }
       });
     }
 

@@ -26,6 +26,8 @@ export interface World {
   activityId: string;
   strategyId: string;
   approvalId: string;
+  /** the application the webhook lead's routing created */
+  applicationId: string;
 }
 
 async function created(response: Promise<Response>, what: string): Promise<any> {
@@ -49,7 +51,7 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
   const configurationId = (
     await native(
       '/lead-management',
-      { configurationName: 'Inbound', initialStage: 'New Lead', defaultProcess: promptId, starterMessage: 'Hi {{firstName}}!' },
+      { configurationName: 'Inbound', initialStage: 'New Lead', defaultProcess: promptId, starterMessage: 'Hi {{firstName}}!', createApplication: true },
       'configuration',
     )
   ).data._id;
@@ -67,8 +69,10 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
   const queue = await created(app.request('GET', `/api/approvals?status=pending&leadId=${routed.data.contactId}`, { token: account.token }), 'approvals');
   const approvalId = queue.data[0]?._id;
   if (!approvalId) throw new Error('the webhook lead left no pending approval');
+  const applicationId = routed.data.applicationId;
+  if (!applicationId) throw new Error(`the webhook lead created no application: ${JSON.stringify(routed)}`);
 
-  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId: campaign._id, campaignSeq: campaign.numericId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId };
+  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId: campaign._id, campaignSeq: campaign.numericId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId, applicationId };
 }
 
 export type SurfaceName = 'native' | 'apten' | 'autocalls' | 'convocore';
@@ -179,7 +183,7 @@ export function operationsOf(spec: any): Operation[] {
   return operations;
 }
 
-export type ResourceKind = 'prompt' | 'pipeline' | 'configuration' | 'agent' | 'campaign' | 'lead' | 'activity' | 'strategy' | 'approval';
+export type ResourceKind = 'prompt' | 'pipeline' | 'configuration' | 'agent' | 'campaign' | 'lead' | 'activity' | 'strategy' | 'approval' | 'application';
 
 // The collection segment in front of a path id names the resource it addresses.
 const KIND_BY_SEGMENT: Record<string, ResourceKind> = {
@@ -192,6 +196,7 @@ const KIND_BY_SEGMENT: Record<string, ResourceKind> = {
   activities: 'activity',
   strategies: 'strategy',
   approvals: 'approval',
+  applications: 'application',
 };
 
 export function kindOf(operation: Operation, param: string): ResourceKind {
@@ -217,6 +222,7 @@ export function idOf(world: World, operation: Operation, param: string): string 
     activity: world.activityId,
     strategy: world.strategyId,
     approval: world.approvalId,
+    application: world.applicationId,
   };
   return ids[kind];
 }
@@ -239,6 +245,8 @@ export function malformedIdsFor(operation: Operation, param: string): { id: stri
     { id: 'not-an-id', statuses: [404] },
     { id: 'x'.repeat(300), statuses: clientChosen ? [400] : [404] },
     { id: '%E0%A4%A', statuses: [400] },
+    // a NUL can never be in a stored id, and PostgreSQL refuses it in any text parameter
+    { id: 'a%00b', statuses: clientChosen ? [400, 404] : [404] },
   ];
 }
 
@@ -257,9 +265,25 @@ export function ownPath(world: World, operation: Operation, overrides: Record<st
  * on its path ids alone. Bodies that would create or change something use values that
  * leave the world usable for the rest of the sweep.
  */
+let freshName = 0;
+
 export function validBody(world: World, operation: Operation): unknown {
   if (!operation.bodySchema) return undefined;
+  freshName += 1;
+  const name = `Sweep ${freshName}`;
   const bodies: Record<string, unknown> = {
+    'POST /api/prompts': { name, content: 'Be brief.' },
+    'POST /api/pipelines': { name, type: 'Contact' },
+    'POST /api/lead-management': { configurationName: name, initialStage: 'New Lead', defaultProcess: world.promptId },
+    'POST /api/agents': { name },
+    'POST /api/campaigns': { name },
+    'POST /api/leads': { firstName: name },
+    'POST /api/strategies': { name, instructions: 'Be kind.' },
+    'POST /api/ai/playground': { promptId: world.promptId, message: 'Hello' },
+    'POST /apten/v1/leads/create': { firstName: name, lastName: 'Sweep', phone: `+1415556${String(freshName % 10_000).padStart(4, '0')}`, customerProfile: 'Ava' },
+    'POST /autocalls/api/user/lead': { phone_number: `+1415557${String(freshName % 10_000).padStart(4, '0')}`, campaign_id: world.campaignSeq },
+    'POST /autocalls/api/user/campaign': { name },
+    'POST /convocore/v3/leads': { lead: { agentId: world.agentId, name } },
     'POST /api/webhook/outreach': { configurationId: world.configurationId, firstName: 'Webhook', phoneNumber: '+14155550111' },
     'PUT /api/prompts/{id}': { description: 'checked' },
     'PUT /api/pipelines/{id}': { name: 'Sales' },
@@ -309,9 +333,14 @@ export function wrongValueFor(schema: Record<string, any>): unknown {
  * A body in which every typed property has a wrong type; undefined when the schema names no
  * typed property (the root-level wrong type covers those operations).
  */
+/** The object schema of a body (an optional body is documented as a union with it). */
+export function objectSchemaOf(schema: Record<string, any>): Record<string, any> {
+  return schema.anyOf?.find((branch: any) => branch.type === 'object') ?? schema;
+}
+
 export function wrongTypedBody(schema: Record<string, any>): Record<string, unknown> | undefined {
   const body: Record<string, unknown> = {};
-  const object = schema.anyOf?.find((branch: any) => branch.type === 'object') ?? schema;
+  const object = objectSchemaOf(schema);
   for (const [name, property] of Object.entries<Record<string, any>>(object.properties ?? {})) {
     const wrong = wrongValueFor(property);
     if (wrong !== undefined) body[name] = wrong;
@@ -321,6 +350,46 @@ export function wrongTypedBody(schema: Record<string, any>): Record<string, unkn
     if (wrong !== undefined) body.anyField = wrong;
   }
   return Object.keys(body).length > 0 ? body : undefined;
+}
+
+const NUL = 'nul\u0000byte';
+
+/**
+ * Values of an allowed JSON type that stress what lies behind validation: PostgreSQL's ban
+ * on NUL characters (in text and in JSONB), 32-bit and 53-bit integer ranges, doubles at
+ * their limits, strings far longer than any column expects, impossible dates. Each must be
+ * refused with a 4xx or stored; none may reach the database as a 500.
+ */
+export function extremeValuesFor(schema: Record<string, any>, name = '', depth = 0): unknown[] {
+  const types = allowedTypes(schema);
+  if (!types) return [];
+  const values: unknown[] = [];
+  if (types.has('string')) values.push(NUL, 'x'.repeat(12_000));
+  if (types.has('string') && /date|time|At$/.test(name)) values.push('99999-19-39T29:69:69Z');
+  if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
+  else if (types.has('number')) values.push(1e308, -1);
+  if (types.has('object') && depth < 2) {
+    values.push({ [NUL]: NUL });
+    for (const [key, property] of Object.entries<Record<string, any>>(schema.properties ?? {})) {
+      for (const value of extremeValuesFor(property, key, depth + 1)) values.push({ [key]: value });
+    }
+  }
+  if (types.has('array') && depth < 2) {
+    values.push(Array.from({ length: 1000 }, () => 1));
+    for (const value of extremeValuesFor(schema.items ?? {}, name, depth + 1)) values.push([value]);
+  }
+  return values;
+}
+
+/** For each query parameter, values that are wrong or extreme for any schema it may have. */
+export function queryVariants(parameters: { in: string; name: string }[]): string[] {
+  const values = ['garbage!!', '%00', 'x'.repeat(3000), '-1', '99999999999999999999'];
+  return parameters
+    .filter((parameter) => parameter.in === 'query')
+    .flatMap(({ name }) => {
+      const key = encodeURIComponent(name);
+      return [...values.map((value) => `${key}=${value}`), `${key}=a&${key}=b`];
+    });
 }
 
 export interface SweepRequest {
@@ -389,10 +458,11 @@ export async function snapshot(app: TestApp, world: World): Promise<Record<strin
     messages: await read(`/api/leads/${world.leadId}/messages`),
     strategy: await read(`/api/strategies/${world.strategyId}`),
     approvals: await read('/api/approvals?status=pending'),
+    application: await read(`/api/applications/${world.applicationId}`),
   };
 }
 
 /** Hex ids of the world, which must never appear in another organization's answers. */
 export function hexIdsOf(world: World): string[] {
-  return [world.promptId, world.pipelineId, world.configurationId, world.agentId, world.campaignId, world.leadId, world.strategyId, world.approvalId];
+  return [world.promptId, world.pipelineId, world.configurationId, world.agentId, world.campaignId, world.leadId, world.strategyId, world.approvalId, world.applicationId];
 }
