@@ -9,12 +9,18 @@ export interface Worker {
 
 export interface WorkerOptions extends DispatchOptions {
   deliveryBatchSize?: number;
+  /** concurrent dispatch loops in this process (default 2) */
+  dispatchLoops?: number;
+  /** concurrent delivery loops in this process (default 4): delivery mostly waits on providers */
+  deliveryLoops?: number;
 }
 
 /**
- * The worker role: a dispatch loop and a delivery loop. Each runs batches back to back while
- * they come back full and sleeps `config.workerPollMs` when caught up; `stop()` wakes them,
- * lets the batch in flight commit, and resolves when both have ended.
+ * The worker role: dispatch loops and delivery loops (several of each, since a batch spends
+ * most of its time waiting on the database or a provider; SKIP LOCKED keeps them apart). Each
+ * runs batches back to back while they come back full and sleeps `config.workerPollMs` when
+ * caught up; `stop()` wakes them, lets the batches in flight commit, and resolves when all
+ * have ended.
  */
 export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worker {
   const stopping = new AbortController();
@@ -32,8 +38,10 @@ export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worke
   const dispatchBatch = options.batchSize ?? DEFAULT_DISPATCH_BATCH;
   const deliveryBatch = options.deliveryBatchSize ?? DEFAULT_DELIVERY_BATCH;
   const loops = Promise.all([
-    loop('dispatch', () => runDispatcherOnce(ctx, { ...options, batchSize: dispatchBatch }), dispatchBatch),
-    loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch),
+    ...Array.from({ length: options.dispatchLoops ?? 2 }, () =>
+      loop('dispatch', () => runDispatcherOnce(ctx, { ...options, batchSize: dispatchBatch }), dispatchBatch),
+    ),
+    ...Array.from({ length: options.deliveryLoops ?? 4 }, () => loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch)),
   ]);
   return {
     async stop() {
