@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Queryable } from '../../db/database.ts';
 import { one } from '../../db/database.ts';
@@ -22,11 +22,16 @@ export async function loadJwtSecret(db: Queryable, configured?: string): Promise
 }
 
 export class TokenIssuer {
+  // Imported once: handing jose raw bytes makes it import the key on every verification.
+  private readonly secret: KeyObject;
+
   constructor(
-    private readonly secret: Uint8Array,
+    secret: Uint8Array,
     private readonly ttlSeconds: number,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.secret = createSecretKey(secret);
+  }
 
   sign(claims: TokenClaims): Promise<string> {
     const issuedAt = Math.floor(this.now().getTime() / 1000);

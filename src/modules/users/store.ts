@@ -39,7 +39,12 @@ export function findUserByApiKeyHash(db: Queryable, hash: string): Promise<UserR
 }
 
 export function findUser(db: Queryable, organizationId: string, id: string): Promise<UserRow | undefined> {
-  return maybeOne<UserRow>(db, `SELECT ${COLUMNS} FROM users WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+  // named: it runs on every authenticated request, so it is planned once per connection
+  return maybeOne<UserRow>(
+    db,
+    { name: 'users.find', text: `SELECT ${COLUMNS} FROM users WHERE organization_id = $1 AND id = $2` },
+    [organizationId, id],
+  );
 }
 
 export function listUsers(db: Queryable, organizationId: string): Promise<UserRow[]> {
