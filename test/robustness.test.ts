@@ -13,7 +13,7 @@ import {
   operationsOf,
   ownPath,
   queryVariants,
-  send,
+  sendAndCheckNoWrite,
   unknownIdFor,
   validBody,
   wrongTypedBody,
@@ -82,7 +82,7 @@ const VALIDATION = [400, 422]; // Autocalls answers field errors as Laravel's 42
 for (const operation of operations) {
   describe(operation.label, () => {
     const path = ownPath(world, operation);
-    const sendRaw = (raw: string, contentType?: string) => send(app, world, operation, { path, raw, contentType });
+    const sendRaw = (raw: string, contentType?: string) => sendAndCheckNoWrite(app, world, operation, { path, raw, contentType });
     // routes without a JSON body schema may refuse the content type first
     const jsonStatus = (status: number) => (operation.bodySchema ? [status] : undefined);
 
@@ -111,19 +111,19 @@ for (const operation of operations) {
       });
 
       test('a body that is not an object', async () => {
-        assertHandled(operation, await send(app, world, operation, { path, body: [1, 2] }), 'array body', { statuses: VALIDATION });
+        assertHandled(operation, await sendAndCheckNoWrite(app, world, operation, { path, body: [1, 2] }), 'array body', { statuses: VALIDATION });
       });
 
       const wrong = wrongTypedBody(operation.bodySchema);
       if (wrong) {
         test('every property of the wrong type', async () => {
-          assertHandled(operation, await send(app, world, operation, { path, body: wrong }), `body ${JSON.stringify(wrong)}`, { statuses: VALIDATION });
+          assertHandled(operation, await sendAndCheckNoWrite(app, world, operation, { path, body: wrong }), `body ${JSON.stringify(wrong)}`, { statuses: VALIDATION });
         });
       }
 
       test('an unknown field', async () => {
         const body = { ...(validBody(world, operation) as object), unknownFieldForSweep: 'x' };
-        const response = await send(app, world, operation, { path, body });
+        const response = await sendAndCheckNoWrite(app, world, operation, { path, body });
         const open = OPEN_BODIES.has(operation.label);
         assertHandled(operation, response, 'unknown field', { allowSuccess: open, statuses: open ? undefined : VALIDATION });
       });
@@ -135,7 +135,7 @@ for (const operation of operations) {
         for (const [name, property] of properties) {
           for (const value of extremeValuesFor(property, name)) {
             const body = { ...(validBody(world, operation) as object), [name]: value };
-            const response = await send(app, world, operation, { path, body });
+            const response = await sendAndCheckNoWrite(app, world, operation, { path, body });
             assertHandled(operation, response, `${name}: ${JSON.stringify(value).slice(0, 60)}`, { allowSuccess: true });
           }
         }
@@ -147,7 +147,7 @@ for (const operation of operations) {
     if (queries.length > 0) {
       test('wrong and extreme query values', async () => {
         for (const query of queries) {
-          const response = await send(app, world, operation, { path: `${path}?${query}`, body: validBody(world, operation) });
+          const response = await sendAndCheckNoWrite(app, world, operation, { path: `${path}?${query}`, body: validBody(world, operation) });
           assertHandled(operation, response, `?${query.slice(0, 60)}`, { allowSuccess: true });
         }
       });
@@ -157,14 +157,14 @@ for (const operation of operations) {
       test(`{${param}}: malformed, unknown and another organization's id`, async () => {
         const body = validBody(world, operation);
         for (const { id, statuses } of malformedIdsFor(operation, param)) {
-          const malformed = await send(app, world, operation, { path: ownPath(world, operation, { [param]: id }), body });
+          const malformed = await sendAndCheckNoWrite(app, world, operation, { path: ownPath(world, operation, { [param]: id }), body });
           assertHandled(operation, malformed, `malformed id ${id.slice(0, 20)}`, { statuses });
         }
         const unknownId = unknownIdFor(operation, param);
-        const unknown = await send(app, world, operation, { path: ownPath(world, operation, { [param]: unknownId }), body });
+        const unknown = await sendAndCheckNoWrite(app, world, operation, { path: ownPath(world, operation, { [param]: unknownId }), body });
         assertHandled(operation, unknown, 'unknown id', { statuses: [404] });
         const foreignId = idOf(other, operation, param);
-        const foreign = await send(app, world, operation, { path: ownPath(world, operation, { [param]: foreignId }), body });
+        const foreign = await sendAndCheckNoWrite(app, world, operation, { path: ownPath(world, operation, { [param]: foreignId }), body });
         assert.deepEqual(normalized(foreign, [foreignId]), normalized(unknown, [unknownId]), "another organization's id answers like an unknown one");
       });
     }
@@ -172,7 +172,7 @@ for (const operation of operations) {
     const needsCredentials = !PUBLIC.has(operation.label);
     for (const credentials of ['none', 'bad'] as const) {
       test(`${credentials === 'none' ? 'no' : 'a refused'} credential`, async () => {
-        const response = await send(app, world, operation, { path, body: validBody(world, operation), credentials });
+        const response = await sendAndCheckNoWrite(app, world, operation, { path, body: validBody(world, operation), credentials });
         assertHandled(operation, response, `${credentials} credentials`, { statuses: needsCredentials ? [refusalOf(operation)] : undefined });
       });
     }

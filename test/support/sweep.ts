@@ -462,6 +462,39 @@ export async function snapshot(app: TestApp, world: World): Promise<Record<strin
   };
 }
 
+let fingerprintStatement: string | undefined;
+
+/**
+ * A digest of every row of every tenant table (those with an organization_id), per table,
+ * in one statement: a refused request must leave all of them exactly as they were.
+ */
+export async function databaseFingerprint(app: TestApp): Promise<Record<string, string>> {
+  if (!fingerprintStatement) {
+    const tables = await app.db.query<{ table_name: string }>(
+      `SELECT DISTINCT c.table_name FROM information_schema.columns c
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+        WHERE c.column_name = 'organization_id' AND c.table_schema = current_schema() ORDER BY c.table_name`,
+    );
+    fingerprintStatement = tables
+      .map(({ table_name: name }) => `SELECT '${name}' AS name, md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), '')) AS digest FROM "${name}" r`)
+      .join(' UNION ALL ');
+  }
+  const rows = await app.db.query<{ name: string; digest: string }>(fingerprintStatement);
+  return Object.fromEntries(rows.map((row) => [row.name, row.digest]));
+}
+
+/** Sends a request and, when it is refused, checks that no tenant row changed. */
+export async function sendAndCheckNoWrite(app: TestApp, world: World, operation: Operation, request: SweepRequest): Promise<Response> {
+  const before = await databaseFingerprint(app);
+  const response = await send(app, world, operation, request);
+  if (response.status >= 400) {
+    const after = await databaseFingerprint(app);
+    const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
+    assert.deepEqual(changed, [], `${operation.label} ${request.path.slice(0, 80)} answered ${response.status} ${response.text.slice(0, 200)} but wrote to ${changed.join(', ')}`);
+  }
+  return response;
+}
+
 /** Hex ids of the world, which must never appear in another organization's answers. */
 export function hexIdsOf(world: World): string[] {
   return [world.promptId, world.pipelineId, world.configurationId, world.agentId, world.campaignId, world.leadId, world.strategyId, world.approvalId, world.applicationId];
