@@ -85,6 +85,9 @@ function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue 
   return { field, message: `${field} ${rule}` };
 }
 
+// The multipart parser (busboy) reports a truncated or malformed form as a plain Error.
+const MALFORMED_MULTIPART = /^(Unexpected end of multipart data|Multipart: Boundary not found|\w+ terminated early due to unexpected end of multipart data)$/;
+
 /** Normalises whatever reached an error handler (ours, Fastify's, a parser's) into an AppError. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -110,6 +113,7 @@ export function toAppError(error: unknown): AppError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return badRequest('Request body is not valid JSON');
   }
+  if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) return badRequest('The multipart body is malformed or truncated');
   // SQLSTATE class 22 (data exception): a value the request carried does not fit its column
   // (an integer out of range, an impossible date): the client's mistake, not the server's
   if (framework?.code?.length === 5 && framework.code.startsWith('22')) {
