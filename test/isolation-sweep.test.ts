@@ -32,6 +32,10 @@ const alphaOnly = await app.request('POST', '/api/leads', { token: alpha.account
 assert.equal(alphaOnly.status, 201, alphaOnly.text);
 const alphaOnlyAgent = await app.request('POST', '/api/agents', { token: alpha.account.token, body: { name: 'Alpha-only agent' } });
 assert.equal(alphaOnlyAgent.status, 201, alphaOnlyAgent.text);
+// An inbound address names its tenant: Beta's key must not deliver mail into Alpha's pipeline.
+const ALPHA_INBOUND = 'alpha-leads@in.example.com';
+const inbound = await app.request('PUT', `/api/lead-management/${alpha.configurationId}`, { token: alpha.account.token, body: { inboundEmail: ALPHA_INBOUND } });
+assert.equal(inbound.status, 200, inbound.text);
 const alphaIds = [...hexIdsOf(alpha), alphaOnly.body.data._id, alphaOnlyAgent.body.data._id];
 
 const UNKNOWN_HEX = '0123456789abcdef01234567';
@@ -139,6 +143,21 @@ const REFERENCE_CASES: ReferenceCase[] = [
       headers: { authorization: `Bearer ${beta.apiKey}`, 'content-type': 'message/rfc822' },
     }),
   ),
+  ...['configurationId', 'configuration_id', 'CONFIGURATION_ID'].map((key) =>
+    hexCase(`intake webhook with ${key} in the query`, alpha.configurationId, (id) =>
+      betaKey('POST', `/api/webhook/outreach?${key}=${id}`, { firstName: 'Ref', phoneNumber: '+14155550188' }),
+    ),
+  ),
+  {
+    label: 'inbound email to the address of an Alpha configuration',
+    request: (address) =>
+      app.request('POST', `/api/inbound/email?to=${encodeURIComponent(address)}`, {
+        raw: `From: Ref <ref@example.com>\r\nTo: ${address}\r\nSubject: Hi\r\n\r\nCall me at +14155550155\r\n`,
+        headers: { authorization: `Bearer ${beta.apiKey}`, 'content-type': 'message/rfc822' },
+      }),
+    foreignId: ALPHA_INBOUND,
+    unknownId: 'nobody@in.example.com',
+  },
   hexCase('Apten create with customerProfile of Alpha only', 'Alpha-only agent', (id) =>
     betaKey('POST', '/apten/v1/leads/create', { firstName: 'Ref', lastName: 'Lead', phone: '+14155550144', customerProfile: id }, { 'x-api-key': beta.apiKey }),
   ),

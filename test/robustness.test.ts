@@ -13,6 +13,7 @@ import {
   operationsOf,
   ownPath,
   queryVariants,
+  send,
   sendAndCheckNoWrite,
   unknownIdFor,
   validBody,
@@ -178,6 +179,69 @@ for (const operation of operations) {
     }
   });
 }
+
+describe('methods and routes that do not exist', () => {
+  const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+  test('a method a documented path does not take answers 404 in its surface\'s envelope', async () => {
+    for (const [path, methods] of Object.entries<Record<string, unknown>>(spec.paths)) {
+      const operation = operations.find((op) => op.path === path);
+      if (!operation) continue;
+      const missing = METHODS.find((method) => !(method.toLowerCase() in methods));
+      if (!missing) continue;
+      // the surface's own credentials: a path's special scheme (a carrier signature) belongs to its documented method
+      const plain = { ...operation, method: missing, twilioSigned: false, apiKeyOnly: false };
+      const response = await send(app, world, plain, { path: ownPath(world, operation) });
+      assertHandled(operation, response, `${missing} ${path}`, { statuses: [404] });
+    }
+  });
+
+  test('an unknown path under each surface answers 404 in that surface\'s envelope', async () => {
+    for (const surface of new Set(operations.map((op) => op.surface))) {
+      const operation = operations.find((op) => op.surface === surface)!;
+      const response = await send(app, world, operation, { path: `${surface.prefix}no/such/route` });
+      assertHandled(operation, response, 'unknown route', { statuses: [404] });
+    }
+  });
+});
+
+describe('bodies that are not JSON', () => {
+  const operation = (label: string) => {
+    const found = operations.find((op) => op.label === label);
+    assert.ok(found, `${label} is not in /openapi.json`);
+    return found;
+  };
+
+  /** A form cut off before its closing boundary, and one whose content type names no boundary. */
+  async function assertBrokenMultipartRefused(target: Operation, path: string, field: string) {
+    const truncated = `--x\r\nContent-Disposition: form-data; name="${field}"\r\n\r\nno end`;
+    for (const contentType of ['multipart/form-data; boundary=x', 'multipart/form-data']) {
+      const response = await sendAndCheckNoWrite(app, world, target, { path, raw: truncated, contentType });
+      assertHandled(target, response, `broken multipart (${contentType})`, { statuses: [400, 406, 415] });
+    }
+  }
+
+  test('CSV import: empty, ragged, unterminated, NUL-laden and binary files never fail the server', async () => {
+    const csvImport = operation('POST /api/leads/import');
+    const path = `/api/leads/import?configurationId=${world.configurationId}`;
+    const files = ['', '\n\n', 'firstName,phone\n"unterminated,+14155550101\n', 'firstName,phone\nNul\u0000Name,+14155550102\n', 'a,b,c\n1\n1,2,3,4,5\n', '\u00ff\u00fe\u0000\u0001binary'];
+    for (const raw of files) {
+      const response = await send(app, world, csvImport, { path, raw, contentType: 'text/csv' });
+      assertHandled(csvImport, response, `CSV ${JSON.stringify(raw).slice(0, 40)}`, { allowSuccess: true });
+    }
+    await assertBrokenMultipartRefused(csvImport, path, 'file');
+  });
+
+  test('inbound email: empty, garbage, NUL-laden and truncated messages never fail the server', async () => {
+    const inbound = operation('POST /api/inbound/email');
+    const path = `/api/inbound/email?configurationId=${world.configurationId}`;
+    const messages = ['', 'garbage', 'From: \u0000\r\n\r\n\u0000', 'From: a@example.com\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nno end', 'Subject: =?utf-8?B?####?=\r\n\r\nhi'];
+    for (const raw of messages) {
+      const response = await send(app, world, inbound, { path, raw, contentType: 'message/rfc822' });
+      assertHandled(inbound, response, `email ${JSON.stringify(raw).slice(0, 40)}`, { allowSuccess: true });
+    }
+    await assertBrokenMultipartRefused(inbound, path, 'email');
+  });
+});
 
 describe('never a partial write', () => {
   const nativeLead = async () => (await app.request('GET', `/api/leads/${world.leadId}`, { token: world.account.token })).body;
