@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { useBearerAuth } from './http/auth.ts';
 import { renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
+import { useJsonDepthLimit } from './http/json-depth.ts';
 import { toAppError } from './http/errors.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
@@ -69,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     frameworkErrors: (error, request, reply) => sendError(rendererFor(request.url), toAppError(error), request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(schemaCompiler);
+  useJsonDepthLimit(server);
 
   const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
   const ctx: AppContext = { config, db, clock, tokens, log: server.log };

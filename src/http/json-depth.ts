@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from './errors.ts';
+
+/**
+ * The deepest JSON body accepted. No contract nests more than a few levels, while JSONB
+ * functions recurse once per level: a body a few thousand levels deep exhausts PGlite's
+ * stack and leaves the embedded database unusable for every tenant.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests arrays or objects more than `limit` levels deep (iterative: no recursion of our own). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Refuses, before validation, any parsed body nested deeper than MAX_JSON_DEPTH (400 in the surface's envelope). */
+export function useJsonDepthLimit(server: FastifyInstance): void {
+  server.addHook('preValidation', async (request) => {
+    if (nestedDeeperThan(request.body, MAX_JSON_DEPTH)) throw badRequest(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  });
+}
