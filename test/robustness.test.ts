@@ -204,6 +204,15 @@ describe('methods and routes that do not exist', () => {
   });
 });
 
+test('a body nested thousands of levels deep is refused and leaves the database serving everyone', async () => {
+  let deep: unknown = 'bottom';
+  for (let level = 0; level < 3000; level++) deep = [deep];
+  const response = await app.request('PATCH', `/api/leads/${world.leadId}`, { token: world.account.token, body: { additionalInfo: { deep } } });
+  assert.equal(response.status, 400, response.text);
+  assert.match(response.body.error, /nested deeper than/);
+  assert.equal((await app.request('GET', `/api/leads/${other.leadId}`, { token: other.account.token })).status, 200);
+});
+
 describe('bodies that are not JSON', () => {
   const operation = (label: string) => {
     const found = operations.find((op) => op.label === label);

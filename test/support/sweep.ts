@@ -354,6 +354,13 @@ export function wrongTypedBody(schema: Record<string, any>): Record<string, unkn
 
 const NUL = 'nul\u0000byte';
 
+/** `{"a":{"a":…}}` `depth` levels deep: parsers, validators and JSONB all recurse. */
+function deeplyNested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { a: 1 };
+  for (let level = 1; level < depth; level++) value = { a: value };
+  return value;
+}
+
 /**
  * Values of an allowed JSON type that stress what lies behind validation: PostgreSQL's ban
  * on NUL characters (in text and in JSONB), 32-bit and 53-bit integer ranges, doubles at
@@ -369,7 +376,7 @@ export function extremeValuesFor(schema: Record<string, any>, name = '', depth =
   if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
   else if (types.has('number')) values.push(1e308, -1);
   if (types.has('object') && depth < 2) {
-    values.push({ [NUL]: NUL });
+    values.push({ [NUL]: NUL }, deeplyNested(60), deeplyNested(2000));
     for (const [key, property] of Object.entries<Record<string, any>>(schema.properties ?? {})) {
       for (const value of extremeValuesFor(property, key, depth + 1)) values.push({ [key]: value });
     }
