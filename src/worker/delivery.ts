@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { closeChannels, createChannels, type Channels } from '../modules/channels/channels.ts';
 import { PermanentDeliveryError } from '../modules/channels/provider.ts';
-import { claimOutbox, recordDeliveryOutcomes, relaxCommitDurability, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
+import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_BATCH = 100;
@@ -74,7 +74,6 @@ async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Pro
 export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    await relaxCommitDurability(tx);
     const messages = await claimOutbox(tx, now, options.batchSize ?? DEFAULT_DELIVERY_BATCH);
     const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
     await recordDeliveryOutcomes(tx, outcomes, now);

@@ -5,7 +5,7 @@ import { composeFollowUp, type FollowUpComposer } from '../modules/followups/com
 import { claimDueLeads, strategiesWithUsage, updateLeadSchedules, type DueLeadRow, type LeadScheduleUpdate } from '../modules/followups/store.ts';
 import { followUpIdempotencyKey, planDueTouch } from '../modules/followups/touch.ts';
 import type { FollowUpStep } from '../modules/followups/schedule.ts';
-import { insertOutboundBatch, relaxCommitDurability, type OutboundRow } from '../modules/messages/store.ts';
+import { insertOutboundBatch, type OutboundRow } from '../modules/messages/store.ts';
 import { chooseStrategy } from '../modules/strategies/rules.ts';
 
 export interface DispatchOptions {
@@ -35,7 +35,6 @@ async function pickStrategy(tx: Queryable, lead: DueLeadRow, touch: FollowUpStep
 export async function runDispatcherOnce(ctx: AppContext, options: DispatchOptions = {}): Promise<number> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    await relaxCommitDurability(tx);
     const leads = await claimDueLeads(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
     const schedules: LeadScheduleUpdate[] = [];
     const outbound: OutboundRow[] = [];

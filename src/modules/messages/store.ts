@@ -177,16 +177,3 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
     [column('id'), column('status'), column('provider'), column('providerMessageId'), column('attempted'), column('nextAttemptAt'), column('lastError'), now],
   );
 }
-
-/**
- * Worker transactions commit without waiting for the WAL flush. A server crash can then
- * forget the last few hundred milliseconds of batches; each batch is atomic, a forgotten
- * delivery is redone with the key stored on its row, and a forgotten dispatch is redone from
- * the lead's unchanged state, hence with the same key, so the provider dedupes any send it
- * already accepted. (The exception: a redone touch that must now wait for the next sending
- * window gets a new due time and so a new key.) Requests that users see acknowledged never
- * run with this setting.
- */
-export async function relaxCommitDurability(tx: Queryable): Promise<void> {
-  await tx.query(`SET LOCAL synchronous_commit = off`);
-}
