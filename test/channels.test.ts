@@ -255,6 +255,47 @@ describe('replies and opt-out', () => {
     assert.equal((await leadRow(app, lead._id)).opted_out, false);
   });
 
+  test('a reply on a number two organizations share belongs only to the lead last messaged there', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const globex = await registerOrganization(app, 'Globex');
+    const ofAcme = await createLead(app, acme);
+    const ofGlobex = await createLead(app, globex, { phone: ofAcme.phone });
+    await scheduleLead(app, ofGlobex._id, 1, '2026-06-09T12:00:00Z');
+    const sendNow = async (account: Account, leadId: string) => {
+      const res = await app.request('POST', `/api/leads/${leadId}/messages`, { token: account.token, body: { content: 'Hello', overrideBusinessHours: true } });
+      assert.equal(res.status, 201, res.text);
+      while ((await deliverOnce(app.ctx)) > 0);
+    };
+    await sendNow(globex, ofGlobex._id);
+    app.clock.advance(MINUTE);
+    await sendNow(acme, ofAcme._id);
+    // Globex's lead was updated last, but Acme messaged the number last
+    await app.request('PATCH', `/api/leads/${ofGlobex._id}`, { token: globex.token, body: { firstName: 'Grace' } });
+    app.clock.advance(MINUTE);
+
+    await inbound(ofAcme.phone, 'Who is this?', 'SMshared1');
+    await inbound(ofAcme.phone, 'STOP', 'SMshared2');
+    const acmeState = await leadRow(app, ofAcme._id);
+    assert.deepEqual([acmeState.has_replied, acmeState.opted_out, acmeState.follow_up_step], [true, true, -1]);
+    const globexState = await leadRow(app, ofGlobex._id);
+    assert.deepEqual([globexState.has_replied, globexState.opted_out, globexState.follow_up_step], [false, false, 1]);
+    assert.equal(new Date(globexState.next_follow_up_at).toISOString(), '2026-06-09T12:00:00.000Z');
+    assert.deepEqual((await messagesOf(app, acme, ofAcme._id)).map((m) => m.direction), ['outbound', 'inbound', 'inbound']);
+    assert.deepEqual((await messagesOf(app, globex, ofGlobex._id)).map((m) => m.direction), ['outbound']);
+  });
+
+  test('a reply on a number never messaged belongs only to the most recently updated lead with it', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const globex = await registerOrganization(app, 'Globex 2');
+    const ofGlobex = await createLead(app, globex);
+    app.clock.advance(MINUTE);
+    const ofAcme = await createLead(app, acme, { phone: ofGlobex.phone });
+    await inbound(ofAcme.phone, 'Hi', 'SMunsent1');
+    assert.equal((await leadRow(app, ofAcme._id)).has_replied, true);
+    assert.equal((await leadRow(app, ofGlobex._id)).has_replied, false);
+    assert.equal((await messagesOf(app, globex, ofGlobex._id)).length, 0);
+  });
+
   test('inbound SMS with a bad signature changes nothing', async () => {
     const lead = await createLead(app, acme);
     const res = await carrierPost('/api/webhook/twilio/sms', { From: lead.phone, To: twilio.from, Body: 'STOP', MessageSid: 'SMforged' }, 'Zm9yZ2Vk');
