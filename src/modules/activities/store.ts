@@ -69,7 +69,7 @@ const GIVEN_NOTES = (history: string) => `COALESCE(
 /**
  * Inserts an activity, or, when the lead already has one with this id, changes the given
  * columns of it; the notes history is only ever appended to. Answers undefined when the
- * lead is not a live lead of the organization.
+ * lead is not a live lead of the organization. Locks the lead row for the transaction.
  */
 export async function upsertActivityRow(
   db: Queryable,
@@ -88,6 +88,9 @@ export async function upsertActivityRow(
     `INSERT INTO lead_activities (id, organization_id, lead_id, notes_history, created_by, created_at, updated_at${insertNames})
      SELECT $3, $1, $2, ${GIVEN_NOTES(`'[]'::jsonb`)} || CASE WHEN $7::jsonb IS NULL THEN '[]' ELSE jsonb_build_array($7::jsonb) END, $5, $6, $6${insertValues}
        FROM leads WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
+       -- the lead is locked before the foreign key's share lock, which the lead's own update in
+       -- the same transaction would otherwise have to upgrade: concurrent writers deadlocked
+       FOR UPDATE
      ON CONFLICT (organization_id, lead_id, id) DO UPDATE SET ${updates}
        notes_history = lead_activities.notes_history || ${GIVEN_NOTES('lead_activities.notes_history')}
          || CASE WHEN $7::jsonb IS NOT NULL AND lead_activities.note IS DISTINCT FROM $7::jsonb ->> 'text'
