@@ -204,6 +204,35 @@ describe('methods and routes that do not exist', () => {
   });
 });
 
+describe('concurrent identical writes', () => {
+  // Unique rules that can race are database constraints: the losers must get a 4xx, not a
+  // constraint violation surfacing as a 500. On PGlite the requests queue on one
+  // connection; on PostgreSQL they really race.
+  const writes = operations.filter((op) => op.bodySchema && op.method !== 'DELETE' && !op.twilioSigned);
+  for (const operation of writes) {
+    test(operation.label, async () => {
+      const body = validBody(world, operation);
+      const path = ownPath(world, operation);
+      const responses = await Promise.all(Array.from({ length: 6 }, () => send(app, world, operation, { path, body })));
+      for (const response of responses) assertHandled(operation, response, `concurrent ${JSON.stringify(body)}`, { allowSuccess: true });
+    });
+  }
+});
+
+test('odd Authorization and If-Match headers are refused in the envelope', async () => {
+  const lead = `/api/leads/${world.leadId}`;
+  for (const authorization of ['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'x'.repeat(8000)}`, 'Bearer a.b.c', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.']) {
+    const response = await app.request('GET', lead, { headers: { authorization } });
+    assert.equal(response.status, 401, `${authorization.slice(0, 30)}: ${response.status} ${response.text}`);
+    assert.equal(response.body.success, false);
+  }
+  for (const ifMatch of ['garbage', '"abc"', 'W/"1"', '"99999999999999999999"', '"-1"', '*', '"1", "2"']) {
+    const response = await app.request('PATCH', lead, { token: world.account.token, body: { firstName: 'Ada' }, headers: { 'if-match': ifMatch } });
+    assert.ok(response.status < 500, `If-Match ${ifMatch}: ${response.status} ${response.text}`);
+    if (response.status >= 400) assert.equal(response.body.success, false, response.text);
+  }
+});
+
 test('a body nested thousands of levels deep is refused and leaves the database serving everyone', async () => {
   let deep: unknown = 'bottom';
   for (let level = 0; level < 3000; level++) deep = [deep];
