@@ -1,5 +1,6 @@
 import type { AppContext } from '../../context.ts';
 import { newId } from '../../lib/ids.ts';
+import { answerReply } from '../ai/conversation.ts';
 import { nextOpening } from '../followups/business-hours.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
@@ -44,20 +45,24 @@ export async function handleCarrierStatus(ctx: AppContext, params: Record<string
   });
 }
 
-/** An inbound SMS: recorded on the lead, stops its cadence, and handles opt-out keywords. */
+/**
+ * An inbound SMS: recorded on its lead, stops its cadence, handles opt-out keywords, and
+ * then (outside the transaction, since the model is asked first) gets an AI answer, queued
+ * on autopilot or held for approval. A webhook the carrier retries is answered once.
+ */
 export async function handleInboundSms(ctx: AppContext, params: Record<string, string>): Promise<void> {
   if (!params.From || !params.MessageSid) return;
   const now = ctx.clock.now();
   const body = params.Body ?? '';
-  await ctx.db.transaction((tx) =>
-    recordReply(tx, {
-      phone: params.From,
-      to: params.To ?? '',
-      body,
-      providerMessageId: params.MessageSid,
-      optOut: isOptOut(body),
-      now,
-      newId: () => newId(now),
-    }),
+  const optOut = isOptOut(body);
+  const lead = await ctx.db.transaction((tx) =>
+    recordReply(tx, { phone: params.From, to: params.To ?? '', body, providerMessageId: params.MessageSid, optOut, now, newId: () => newId(now) }),
   );
+  if (!lead?.recorded || optOut) return;
+  try {
+    await answerReply(ctx, lead.organization_id, lead.id, { content: body, channel: 'text' });
+  } catch (error) {
+    // the reply is stored; a carrier retry would find it recorded and not answer either
+    ctx.log.error({ err: error, leadId: lead.id }, 'answering an inbound SMS failed');
+  }
 }
