@@ -219,6 +219,26 @@ describe('concurrent identical writes', () => {
   }
 });
 
+test('every surface writing one lead at once: no deadlock or race surfaces as a 5xx', async () => {
+  const key = { authorization: `Bearer ${world.apiKey}` };
+  const writes = () => [
+    app.request('PATCH', `/api/leads/${world.leadId}`, { token: world.account.token, body: { lastName: 'Byron', additionalInfo: { round: 1 } } }),
+    app.request('POST', `/api/leads/${world.leadId}/activities`, { token: world.account.token, body: { type: 'Call', responded: true } }),
+    app.request('PATCH', `/api/leads/${world.leadId}/activities/${world.activityId}`, { token: world.account.token, body: { completed: true } }),
+    app.request('POST', `/api/leads/${world.leadId}/messages`, { token: world.account.token, body: { content: 'Hi' } }),
+    app.request('PATCH', `/convocore/v3/leads/${world.leadId}`, {
+      headers: key,
+      body: { agentId: world.agentId, lead: { metaData: { stage: 'demo_req' }, crmActivities: [{ type: 'Meeting', completed: true }] } },
+    }),
+    app.request('PATCH', `/apten/v1/leads/${world.leadId}`, { headers: { 'x-api-key': world.apiKey }, body: { additionalInfo: { apten: true } } }),
+    app.request('PUT', `/autocalls/api/user/leads/${world.leadSeq}`, { headers: key, body: { variables: { autocalls: true } } }),
+    app.request('POST', `/apten/v1/leads/${world.leadId}/turnOn`, { headers: { 'x-api-key': world.apiKey } }),
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const response of await Promise.all(writes())) assert.ok(response.status < 500, `${response.status} ${response.text}`);
+  }
+});
+
 test('odd Authorization and If-Match headers are refused in the envelope', async () => {
   const lead = `/api/leads/${world.leadId}`;
   for (const authorization of ['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'x'.repeat(8000)}`, 'Bearer a.b.c', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.']) {
