@@ -304,6 +304,36 @@ describe('replies and opt-out', () => {
   });
 });
 
+describe('the CRM timeline', () => {
+  const timelineOf = async (leadId: string) => {
+    const res = await app.request('GET', `/api/leads/${leadId}/activities`, { token: acme.token });
+    assert.equal(res.status, 200, res.text);
+    return res.body.data.filter((activity: any) => activity.type !== 'System');
+  };
+
+  test('each message that goes out is an activity on its lead: Message for text, Call for call, Email for email', async () => {
+    const text = await fireStep({}, { '1': { hours: 1, channel: 'text', template: 'Hi {{firstName}}' } });
+    const call = await fireStep({ agentId: callAgentId }, { '1': { hours: 1, channel: 'call' } });
+    const email = await fireStep({ agentId: emailAgentId, email: 'ada@example.com' }, { '1': { hours: 1, channel: 'email' } });
+    for (const [fired, type] of [[text, 'Message'], [call, 'Call'], [email, 'Email']] as const) {
+      const [activity, ...others] = await timelineOf(fired.lead._id);
+      assert.equal(others.length, 0);
+      assert.equal(activity.type, type);
+      assert.equal(activity.completed, true);
+      assert.equal(activity.metadata.messageId, fired.messages[0]._id);
+      assert.equal(activity.metadata.content, fired.messages[0].content);
+    }
+    assert.equal(text.messages[0].content, 'Hi Ada');
+  });
+
+  test('a message that is not sent leaves no activity', async () => {
+    twilio.failNext(1);
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    assert.equal(messages[0].status, 'failed');
+    assert.deepEqual(await timelineOf(lead._id), []);
+  });
+});
+
 describe('campaign call retries', () => {
   test('an unanswered campaign call is retried retryIntervalMinutes later up to maxRetries, then the lead reached-max-retries', async () => {
     app.clock.set('2026-06-01T12:00:00Z'); // Monday, inside the campaign's hours

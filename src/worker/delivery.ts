@@ -1,6 +1,8 @@
 import type { AppContext } from '../context.ts';
+import { insertSystemActivities } from '../modules/activities/store.ts';
 import { closeChannels, createChannels, type Channels } from '../modules/channels/channels.ts';
 import { PermanentDeliveryError } from '../modules/channels/provider.ts';
+import { sentMessageActivity } from '../modules/messages/timeline.ts';
 import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
@@ -76,7 +78,9 @@ export async function deliverOnce(ctx: AppContext, options: { batchSize?: number
   return ctx.db.transaction(async (tx) => {
     const messages = await claimOutbox(tx, now, options.batchSize ?? DEFAULT_DELIVERY_BATCH);
     const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
-    await recordDeliveryOutcomes(tx, outcomes, now);
+    const recorded = await recordDeliveryOutcomes(tx, outcomes, now);
+    const sent = recorded.filter((message) => message.status === 'sent' || message.status === 'delivered');
+    await insertSystemActivities(tx, sent.map(sentMessageActivity), 'system', now);
     return messages.length;
   });
 }

@@ -132,3 +132,35 @@ export function listActivityRowsOfLeads(db: Queryable, organizationId: string, l
     [organizationId, leadIds],
   );
 }
+
+/** A finished activity the system records (e.g. a message that went out), many per statement. */
+export interface SystemActivity {
+  /** unique within the lead; a second write of the same id is ignored */
+  id: string;
+  organizationId: string;
+  leadId: string;
+  type: string;
+  title: string;
+  firstChannel: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Appends system activities to their leads' timelines in one statement, without touching
+ * the leads. Rows whose lead is gone, or whose id the lead already has, are skipped.
+ */
+export async function insertSystemActivities(db: Queryable, activities: SystemActivity[], createdBy: string, now: Date): Promise<void> {
+  if (activities.length === 0) return;
+  const column = <K extends keyof SystemActivity>(key: K) => activities.map((activity) => activity[key]);
+  await db.query(
+    `INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, first_channel, metadata, created_by, created_at, updated_at)
+     SELECT a.id, a.organization_id, a.lead_id, a.type, a.title, $8, true, a.first_channel, a.metadata, $7, $8, $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $9::jsonb[])
+            AS a(id, organization_id, lead_id, type, title, first_channel, metadata)
+     ON CONFLICT (organization_id, lead_id, id) DO NOTHING`,
+    [
+      column('id'), column('organizationId'), column('leadId'), column('type'), column('title'), column('firstChannel'),
+      createdBy, now, activities.map((activity) => JSON.stringify(activity.metadata)),
+    ],
+  );
+}

@@ -156,11 +156,11 @@ export interface DeliveryOutcome {
   lastError: string | null;
 }
 
-/** Records a batch of delivery outcomes in one statement. */
-export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<void> {
-  if (outcomes.length === 0) return;
+/** Records a batch of delivery outcomes in one statement; answers the rows as recorded. */
+export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<MessageRow[]> {
+  if (outcomes.length === 0) return [];
   const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
-  await tx.query(
+  return tx.query<MessageRow>(
     `UPDATE messages m SET
             status = o.status,
             provider = COALESCE(o.provider, m.provider),
@@ -173,7 +173,8 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
             updated_at = $8
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::timestamptz[], $7::text[])
             AS o(id, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
-      WHERE m.id = o.id`,
+      WHERE m.id = o.id
+      RETURNING m.*`,
     [column('id'), column('status'), column('provider'), column('providerMessageId'), column('attempted'), column('nextAttemptAt'), column('lastError'), now],
   );
 }
