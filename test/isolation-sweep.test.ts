@@ -202,12 +202,23 @@ const ALPHA_QUERY_VALUES: Record<string, string> = {
   phone_number: ALPHA_ONLY.phone.slice(2),
 };
 
+// Page cursors Alpha was handed (after its first lead): Beta paging with them must still see only its own rows.
+const alphaKey = { authorization: `Bearer ${alpha.apiKey}` };
+const alphaNativeCursor = (await app.request('GET', '/api/leads?limit=1', { token: alpha.account.token })).body.data.nextCursor;
+const alphaConvocoreCursor = (await app.request('GET', `/convocore/v3/leads?agentId=${alpha.agentId}&limit=1`, { headers: alphaKey })).body.nextCursor;
+assert.ok(alphaNativeCursor && alphaConvocoreCursor, 'Alpha has a second page on both surfaces');
+/** Further queries Beta lists with, beyond one per parameter naming Alpha's resources. */
+const EXTRA_LIST_QUERIES: Record<string, string[]> = {
+  '/api/leads': [`cursor=${encodeURIComponent(alphaNativeCursor)}`],
+  '/convocore/v3/leads': [`agentId=${beta.agentId}`, `agentId=${beta.agentId}&cursor=${encodeURIComponent(alphaConvocoreCursor)}`],
+};
+
 function listRequests(operation: Operation): string[] {
   const queryNames: string[] = (spec.paths[operation.path].get.parameters ?? [])
     .filter((parameter: { in: string }) => parameter.in === 'query')
     .map((parameter: { name: string }) => parameter.name);
-  const filtered = queryNames.filter((name) => name in ALPHA_QUERY_VALUES).map((name) => `${operation.path}?${name}=${encodeURIComponent(ALPHA_QUERY_VALUES[name])}`);
-  return [operation.path, ...filtered];
+  const filtered = queryNames.filter((name) => name in ALPHA_QUERY_VALUES).map((name) => `${name}=${encodeURIComponent(ALPHA_QUERY_VALUES[name])}`);
+  return [operation.path, ...[...filtered, ...(EXTRA_LIST_QUERIES[operation.path] ?? [])].map((query) => `${operation.path}?${query}`)];
 }
 
 describe("Beta's lists never show Alpha's ids", () => {
