@@ -371,8 +371,8 @@ export function extremeValuesFor(schema: Record<string, any>, name = '', depth =
   const types = allowedTypes(schema);
   if (!types) return [];
   const values: unknown[] = [];
-  if (types.has('string')) values.push(NUL, 'x'.repeat(12_000));
-  if (types.has('string') && /date|time|At$/.test(name)) values.push('99999-19-39T29:69:69Z');
+  if (types.has('string')) values.push(NUL, 'x'.repeat(12_000), 'lone \ud800 surrogate');
+  if (types.has('string') && /date|time|At$/i.test(name)) values.push('99999-19-39T29:69:69Z', '+275760-09-13T00:00:00.001Z', '0000-00-00');
   if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
   else if (types.has('number')) values.push(1e308, -1);
   if (types.has('object') && depth < 2) {
