@@ -5,6 +5,7 @@ import {
   buildWorld,
   hexIdsOf,
   idOf,
+  normalized,
   operationsOf,
   ownPath,
   pathWith,
@@ -40,13 +41,6 @@ const alphaIds = [...hexIdsOf(alpha), alphaOnly.body.data._id, alphaOnlyAgent.bo
 
 const UNKNOWN_HEX = '0123456789abcdef01234567';
 const UNKNOWN_SEQ = 987654321;
-
-/** The answer with the given ids (whole words only, so integer ids stay exact) replaced by a placeholder. */
-function normalized(response: Response, ids: (string | number)[]): { status: number; body: string } {
-  let text = response.text;
-  for (const id of ids) text = text.replace(new RegExp(`\\b${id}\\b`, 'g'), '<id>');
-  return { status: response.status, body: text };
-}
 
 /**
  * Sends Beta's request twice, once with Alpha's ids and once with ids that exist nowhere,

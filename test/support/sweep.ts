@@ -22,7 +22,6 @@ export interface World {
   leadId: string;
   /** the lead's integer id, which Autocalls addresses it by */
   leadSeq: number;
-  leadPhone: string;
   activityId: string;
   strategyId: string;
   approvalId: string;
@@ -57,8 +56,7 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
   ).data._id;
   const agentId = (await native('/agents', { name: 'Ava', processId: promptId }, 'agent')).data._id;
   const campaign = (await native('/campaigns', { name: 'Calls', agentId }, 'campaign')).data;
-  const leadPhone = '+14155550100';
-  const lead = (await native('/leads', { firstName: 'Ada', lastName: 'Byron', phone: leadPhone, agentId, campaignId: campaign._id, additionalInfo: { plan: 'pro' } }, 'lead')).data;
+  const lead = (await native('/leads', { firstName: 'Ada', lastName: 'Byron', phone: '+14155550100', agentId, campaignId: campaign._id, additionalInfo: { plan: 'pro' } }, 'lead')).data;
   const activityId = (await native(`/leads/${lead._id}/activities`, { type: 'Note', title: 'First call', note: 'Spoke briefly' }, 'activity')).data.id;
   const strategyId = (await native('/strategies', { name: 'Gentle', instructions: 'Ask one question.' }, 'strategy')).data._id;
 
@@ -72,10 +70,10 @@ export async function buildWorld(app: TestApp, organizationName: string): Promis
   const applicationId = routed.data.applicationId;
   if (!applicationId) throw new Error(`the webhook lead created no application: ${JSON.stringify(routed)}`);
 
-  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId: campaign._id, campaignSeq: campaign.numericId, leadId: lead._id, leadSeq: lead.seq, leadPhone, activityId, strategyId, approvalId, applicationId };
+  return { account, apiKey, promptId, pipelineId, configurationId, agentId, campaignId: campaign._id, campaignSeq: campaign.numericId, leadId: lead._id, leadSeq: lead.seq, activityId, strategyId, approvalId, applicationId };
 }
 
-export type SurfaceName = 'native' | 'apten' | 'autocalls' | 'convocore';
+type SurfaceName = 'native' | 'apten' | 'autocalls' | 'convocore';
 
 interface Surface {
   name: SurfaceName;
@@ -318,7 +316,7 @@ function allowedTypes(schema: Record<string, any>): Set<string> | undefined {
 }
 
 /** A value of none of the schema's types (a number also satisfies "integer"'s wrong value). */
-export function wrongValueFor(schema: Record<string, any>): unknown {
+function wrongValueFor(schema: Record<string, any>): unknown {
   const allowed = allowedTypes(schema);
   if (!allowed) return undefined;
   const pick = [12345, 'wrong', true, [1], { wrong: true }, null].find((value) => {
@@ -441,10 +439,12 @@ export function assertHandled(operation: Operation, response: Response, what: st
   assert.equal(problem, undefined, `${problem}: ${context}`);
 }
 
-/** The response with every occurrence of the given ids replaced, so answers for two ids compare. */
-export function normalized(response: Response, ids: string[]): { status: number; body: string } {
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The answer with the given ids (whole words only, so integer ids stay exact) replaced, so answers for two ids compare. */
+export function normalized(response: Response, ids: (string | number)[]): { status: number; body: string } {
   let text = response.text;
-  for (const id of ids) text = text.split(id).join('<id>');
+  for (const id of ids) text = text.replace(new RegExp(`\\b${escapeRegExp(String(id))}\\b`, 'g'), '<id>');
   return { status: response.status, body: text };
 }
 
