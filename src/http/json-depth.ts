@@ -8,12 +8,19 @@ import { badRequest } from './errors.ts';
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** Whether `value` nests arrays or objects more than `limit` levels deep (iterative: no recursion of our own). */
+/** What JSON.parse makes of `[…]` and `{…}`; a streamed or raw body (CSV, MIME) is none of these. */
+function isJsonContainer(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return Array.isArray(value) || prototype === Object.prototype || prototype === null;
+}
+
+/** Whether a parsed JSON `value` nests arrays or objects more than `limit` levels deep (iterative: no recursion of our own). */
 export function nestedDeeperThan(value: unknown, limit: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
+    if (!isJsonContainer(current)) continue;
     if (depth > limit) return true;
     for (const child of Object.values(current)) pending.push([child, depth + 1]);
   }
