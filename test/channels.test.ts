@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { deliverOnce, MAX_DELIVERY_ATTEMPTS, releaseChannels } from '../src/worker/delivery.ts';
+import { claimOutbox, recordDeliveryOutcomes } from '../src/modules/messages/store.ts';
+import { channelsFor, deliverOnce, DELIVERY_LEASE_MS, MAX_DELIVERY_ATTEMPTS, releaseChannels } from '../src/worker/delivery.ts';
 import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
 import { createLead, leadRow, messagesOf, scheduleLead } from './support/followups.ts';
@@ -301,6 +302,67 @@ describe('replies and opt-out', () => {
     const res = await carrierPost('/api/webhook/twilio/sms', { From: lead.phone, To: twilio.from, Body: 'STOP', MessageSid: 'SMforged' }, 'Zm9yZ2Vk');
     assert.equal(res.status, 403);
     assert.equal((await leadRow(app, lead._id)).opted_out, false);
+  });
+});
+
+describe('delivery lease', () => {
+  test('while a provider takes its time, the database serves other requests', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runDispatcherOnce(app.ctx);
+    const release = twilio.hold();
+    let delivered = false;
+    const delivery = deliverOnce(app.ctx).finally(() => (delivered = true));
+    try {
+      // bounded wait for the claim; the carrier then holds the batch
+      for (let i = 0; i < 200; i++) {
+        if ((await messagesOf(app, acme, lead._id))[0].status === 'sending') break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const write = await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { firstName: 'Grace' } });
+      assert.equal(write.status, 200, write.text);
+      assert.equal(delivered, false, 'the provider call was still in flight');
+      assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sending');
+    } finally {
+      release();
+    }
+    assert.equal(await delivery, 1);
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+  });
+
+  test('a claim whose worker died mid-send is claimed again when its lease expires and re-sent with the same key', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runDispatcherOnce(app.ctx);
+    // a worker claims the row, the carrier accepts the message, and the worker dies before recording it
+    const [claimed] = await claimOutbox(app.db, app.clock.now(), new Date(app.clock.now().getTime() + DELIVERY_LEASE_MS), 10);
+    assert.equal(claimed.lead_id, lead._id);
+    assert.equal(claimed.status, 'sending');
+    await channelsFor(app.ctx).text.send({
+      messageId: claimed.id, idempotencyKey: claimed.idempotency_key, channel: 'text', to: claimed.to_address!, subject: null, content: claimed.content, voicemailEnabled: false,
+    });
+    const created = twilio.created.length;
+
+    app.clock.advance(DELIVERY_LEASE_MS - 1_000);
+    assert.equal(await deliverOnce(app.ctx), 0, 'the lease still holds the row');
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sending');
+
+    app.clock.advance(1_000);
+    assert.equal(await deliverOnce(app.ctx), 1);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.equal(message.status, 'sent');
+    assert.equal(message.idempotencyKey, claimed.idempotency_key);
+    assert.equal(message.attempts, 2);
+    assert.equal(twilio.created.length, created, 'the carrier deduped the second send');
+    assert.equal(twilio.created.filter((c) => c.idempotencyToken === claimed.idempotency_key).length, 1);
+    // the dead claim's outcome, arriving late, changes nothing
+    const late = await recordDeliveryOutcomes(app.db, [
+      { id: claimed.id, claimedAttempts: claimed.attempts, status: 'failed', provider: 'twilio', providerMessageId: null, attempted: true, nextAttemptAt: app.clock.now(), lastError: 'late' },
+    ], app.clock.now());
+    assert.deepEqual(late, []);
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
   });
 });
 

@@ -7,6 +7,8 @@ import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type Delivery
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_BATCH = 100;
+/** How long a claim holds its rows: well beyond a provider's 15 s request timeout. */
+export const DELIVERY_LEASE_MS = 60_000;
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_CAP_MS = 3_600_000;
 
@@ -34,7 +36,7 @@ export async function releaseChannels(ctx: AppContext): Promise<void> {
 }
 
 async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Promise<DeliveryOutcome> {
-  const outcome = { id: message.id, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
+  const outcome = { id: message.id, claimedAttempts: message.attempts, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
   if (!message.lead_reachable) return { ...outcome, status: 'canceled', lastError: 'the lead opted out or was deleted before delivery' };
   if (!message.to_address) {
     return { ...outcome, status: 'skipped', lastError: message.channel === 'email' ? 'the lead has no email address' : 'the lead has no phone number' };
@@ -52,7 +54,7 @@ async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Pro
     });
     return { ...outcome, attempted: true, status: receipt.status, provider: receipt.provider, providerMessageId: receipt.providerMessageId };
   } catch (error) {
-    const attempts = message.attempts + 1;
+    const attempts = message.attempts;
     const lastError = error instanceof Error ? error.message : String(error);
     const dead = error instanceof PermanentDeliveryError || attempts >= MAX_DELIVERY_ATTEMPTS;
     ctx.log.warn({ messageId: message.id, attempts, dead, err: lastError }, 'delivery attempt failed');
@@ -68,19 +70,23 @@ async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Pro
 }
 
 /**
- * One delivery batch: claims due outbox rows (SKIP LOCKED), hands them to their providers
- * with their idempotency keys, and records every outcome before the locks are released. If
- * the process dies mid-batch the rows return to the outbox and are sent again with the same
- * key, which the provider dedupes. Returns how many rows it handled.
+ * One delivery batch: claims due outbox rows under a lease (one short statement), hands them
+ * to their providers with their idempotency keys outside any transaction, then records every
+ * outcome — and the timeline activity of each message that went out — in one short
+ * transaction, for the rows the lease still holds. If the process dies in between, the rows
+ * stay `sending` until the lease ends and are then claimed again and sent with the same key,
+ * which the provider dedupes. Returns how many rows it handled.
  */
 export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
-    const messages = await claimOutbox(tx, now, options.batchSize ?? DEFAULT_DELIVERY_BATCH);
-    const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
-    const recorded = await recordDeliveryOutcomes(tx, outcomes, now);
+  const messages = await claimOutbox(ctx.db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), options.batchSize ?? DEFAULT_DELIVERY_BATCH);
+  if (messages.length === 0) return 0;
+  const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
+  const recordedAt = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const recorded = await recordDeliveryOutcomes(tx, outcomes, recordedAt);
     const sent = recorded.filter((message) => message.status === 'sent' || message.status === 'delivered');
-    await insertSystemActivities(tx, sent.map(sentMessageActivity), 'system', now);
-    return messages.length;
+    await insertSystemActivities(tx, sent.map(sentMessageActivity), 'system', recordedAt);
   });
+  return messages.length;
 }

@@ -20,6 +20,8 @@ export interface FakeTwilio {
   requestCount: number;
   /** answer the next `count` requests with this status instead of creating anything */
   failNext(count: number, status?: number): void;
+  /** hold every request that arrives from now on until the returned function is called */
+  hold(): () => void;
   /** the form body and X-Twilio-Signature header Twilio would send to `url` */
   signed(url: string, params: Record<string, string>): { headers: Record<string, string>; raw: string };
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
   const byToken = new Map<string, CarrierRequest>();
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   let sequence = 0;
+  let held: Promise<void> | undefined;
 
   const fake = {
     accountSid,
@@ -58,6 +61,7 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
 
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request);
+    await held;
     fake.requestCount += 1;
     const reply = (status: number, payload: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
@@ -90,6 +94,14 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     baseUrl: `http://127.0.0.1:${port}`,
     failNext(count: number, status = 500) {
       failures = { count, status };
+    },
+    hold() {
+      let release!: () => void;
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = undefined;
+        release();
+      };
     },
     signed(url: string, params: Record<string, string>) {
       const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);

@@ -3,13 +3,15 @@ import type { ChannelProvider } from './provider.ts';
 import { PermanentDeliveryError } from './provider.ts';
 
 export const DEFAULT_EMAIL_SUBJECT = 'Following up';
+const SMTP_TIMEOUT_MS = 15_000;
 
 /**
  * Email over SMTP (nodemailer, pooled connections). The idempotency key becomes the
  * Message-ID, so a retried send is recognisably the same message downstream.
  */
 export function smtpProvider(smtpUrl: string, from: string): ChannelProvider {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // bounded like the Twilio requests, so a send ends well within the delivery lease
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
   return {
     name: 'smtp',
     async send(delivery) {

@@ -5,6 +5,7 @@ import type { FollowUpChannel } from '../followups/schedule.ts';
 export type MessageStatus =
   | 'awaiting_approval'
   | 'queued'
+  | 'sending'
   | 'failed'
   | 'dead'
   | 'sent'
@@ -16,7 +17,7 @@ export type MessageStatus =
   | 'received';
 
 export const MESSAGE_STATUSES: MessageStatus[] = [
-  'awaiting_approval', 'queued', 'failed', 'dead', 'sent', 'delivered', 'undelivered', 'no_answer', 'skipped', 'canceled', 'received',
+  'awaiting_approval', 'queued', 'sending', 'failed', 'dead', 'sent', 'delivered', 'undelivered', 'no_answer', 'skipped', 'canceled', 'received',
 ];
 
 export type MessageOrigin = 'follow_up' | 'manual' | 'first_message' | 'call_retry' | 'reply';
@@ -125,38 +126,52 @@ export interface ClaimedMessage extends MessageRow {
 }
 
 /**
- * Claims up to `limit` outbox rows whose time has come, locked until the transaction ends
- * (other workers skip them). `lead_reachable` is false once the lead opted out or was deleted.
+ * Claims up to `limit` due outbox rows — queued, failed and due again, or `sending` under an
+ * expired lease (its claimer died) — by marking them `sending` until `leaseUntil` and
+ * counting the attempt, in one statement that commits on its own: no lock outlives it, so
+ * providers are called outside any transaction. The row's `attempts` after the claim is the
+ * lease's token for `recordDeliveryOutcomes`. `lead_reachable` is false once the lead opted
+ * out or was deleted.
  */
-export function claimOutbox(tx: Queryable, now: Date, limit: number): Promise<ClaimedMessage[]> {
+export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedMessage[]> {
   // claim in due order from the outbox index first, and only then look at the leads: joining
   // before the LIMIT would visit every due row on each batch
-  return tx.query<ClaimedMessage>(
-    `WITH claimed AS (
-       SELECT * FROM messages
-        WHERE status IN ('queued', 'failed') AND next_attempt_at <= $1
+  return db.query<ClaimedMessage>(
+    `WITH due AS (
+       SELECT id FROM messages
+        WHERE status IN ('queued', 'failed', 'sending') AND next_attempt_at <= $1
         ORDER BY next_attempt_at
-        LIMIT $2
+        LIMIT $3
         FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE messages m SET status = 'sending', next_attempt_at = $2, attempts = m.attempts + 1, updated_at = $1
+         FROM due WHERE m.id = due.id
+       RETURNING m.*
      )
      SELECT c.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
        FROM claimed c JOIN leads l ON l.organization_id = c.organization_id AND l.id = c.lead_id`,
-    [now, limit],
+    [now, leaseUntil, limit],
   );
 }
 
 export interface DeliveryOutcome {
   id: string;
+  /** the row's attempts as claimed: the outcome is recorded only while that claim holds it */
+  claimedAttempts: number;
   status: MessageStatus;
   provider: string | null;
   providerMessageId: string | null;
-  /** whether this outcome counts as an attempt at the provider */
+  /** whether the claim reached the provider (a canceled or skipped row does not count as an attempt) */
   attempted: boolean;
   nextAttemptAt: Date | null;
   lastError: string | null;
 }
 
-/** Records a batch of delivery outcomes in one statement; answers the rows as recorded. */
+/**
+ * Records a batch of delivery outcomes in one statement, each only if its claim still holds
+ * the row (still `sending` with the claimed attempts; a claim whose lease expired and was
+ * taken over records nothing). Answers the rows as recorded.
+ */
 export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<MessageRow[]> {
   if (outcomes.length === 0) return [];
   const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
@@ -165,16 +180,19 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
             status = o.status,
             provider = COALESCE(o.provider, m.provider),
             provider_message_id = COALESCE(o.provider_message_id, m.provider_message_id),
-            attempts = m.attempts + CASE WHEN o.attempted THEN 1 ELSE 0 END,
+            attempts = m.attempts - CASE WHEN o.attempted THEN 0 ELSE 1 END,
             next_attempt_at = o.next_attempt_at,
             last_error = o.last_error,
-            sent_at = CASE WHEN o.status IN ('sent', 'delivered') THEN $8 ELSE m.sent_at END,
-            delivered_at = CASE WHEN o.status = 'delivered' THEN $8 ELSE m.delivered_at END,
-            updated_at = $8
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::timestamptz[], $7::text[])
-            AS o(id, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
-      WHERE m.id = o.id
+            sent_at = CASE WHEN o.status IN ('sent', 'delivered') THEN $9 ELSE m.sent_at END,
+            delivered_at = CASE WHEN o.status = 'delivered' THEN $9 ELSE m.delivered_at END,
+            updated_at = $9
+       FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[])
+            AS o(id, claimed_attempts, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
+      WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.claimed_attempts
       RETURNING m.*`,
-    [column('id'), column('status'), column('provider'), column('providerMessageId'), column('attempted'), column('nextAttemptAt'), column('lastError'), now],
+    [
+      column('id'), column('claimedAttempts'), column('status'), column('provider'), column('providerMessageId'), column('attempted'),
+      column('nextAttemptAt'), column('lastError'), now,
+    ],
   );
 }
