@@ -287,6 +287,8 @@ describe('bodies that are not JSON', () => {
       assertHandled(csvImport, response, `CSV ${JSON.stringify(raw).slice(0, 40)}`, { allowSuccess: true });
     }
     await assertBrokenMultipartRefused(csvImport, path, 'file');
+    const good = await send(app, world, csvImport, { path, raw: 'firstName,phone\nCarla,+14155550103\n', contentType: 'text/csv' });
+    assert.equal(good.status, 200, `a well-formed file still imports: ${good.text}`);
   });
 
   test('inbound email: empty, garbage, NUL-laden and truncated messages never fail the server', async () => {
@@ -298,6 +300,8 @@ describe('bodies that are not JSON', () => {
       assertHandled(inbound, response, `email ${JSON.stringify(raw).slice(0, 40)}`, { allowSuccess: true });
     }
     await assertBrokenMultipartRefused(inbound, path, 'email');
+    const good = await send(app, world, inbound, { path, raw: 'From: Dora <dora@example.com>\r\nSubject: Hi\r\n\r\nCall me at +14155550104\r\n', contentType: 'message/rfc822' });
+    assert.equal(good.status, 200, `a well-formed message is still received: ${good.text}`);
   });
 });
 
