@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
+import { aiFollowUpComposer } from './modules/ai/conversation.ts';
 import { startInboundSmtp } from './modules/inbound/smtp.ts';
 import { runImportCommand } from './modules/imports/cli.ts';
 import { startWorker } from './worker/worker.ts';
@@ -17,7 +18,8 @@ async function start(config: Config): Promise<void> {
   await migrate(db);
   const { server, ctx } = await buildApp({ config, db });
   const running: Stoppable[] = [];
-  if (config.roles.includes('worker')) running.push(startWorker(ctx));
+  // with a model configured, it writes the follow-ups whose step has no template of its own
+  if (config.roles.includes('worker')) running.push(startWorker(ctx, config.openai ? { composer: aiFollowUpComposer(ctx) } : {}));
   if (config.roles.includes('inbound')) {
     const smtp = await startInboundSmtp(ctx, { host: config.host, port: config.inboundSmtpPort });
     running.push(smtp);

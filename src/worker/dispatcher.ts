@@ -1,19 +1,39 @@
 import type { AppContext } from '../context.ts';
 import type { Queryable } from '../db/database.ts';
 import { newId } from '../lib/ids.ts';
-import { composeFollowUp, type FollowUpComposer } from '../modules/followups/compose.ts';
-import { claimDueLeads, strategiesWithUsage, updateLeadSchedules, type DueLeadRow, type LeadScheduleUpdate } from '../modules/followups/store.ts';
-import { followUpIdempotencyKey, planDueTouch } from '../modules/followups/touch.ts';
+import { composeFollowUp, templateComposer, type ComposedMessage, type FollowUpComposer } from '../modules/followups/compose.ts';
+import {
+  claimDueLeads,
+  strategiesWithUsage,
+  updateLeadSchedules,
+  type DueLeadRow,
+  type LeadScheduleUpdate,
+  type StrategyChoiceRow,
+} from '../modules/followups/store.ts';
+import { followUpIdempotencyKey, planDueTouch, type DueTouch } from '../modules/followups/touch.ts';
 import type { FollowUpStep } from '../modules/followups/schedule.ts';
 import { insertOutboundBatch, type OutboundRow } from '../modules/messages/store.ts';
 import { chooseStrategy } from '../modules/strategies/rules.ts';
 
 export interface DispatchOptions {
   batchSize?: number;
+  /** a composer that calls a model; without one the step templates are rendered in the claim */
   composer?: FollowUpComposer;
 }
 
 export const DEFAULT_DISPATCH_BATCH = 200;
+/** Leads per batch when a model writes each touch (their calls run concurrently). */
+export const DEFAULT_COMPOSE_BATCH = 20;
+/** How long a composing claim holds its leads: beyond two timed-out model attempts. */
+export const COMPOSE_LEASE_MS = 120_000;
+
+type FiringPlan = Extract<DueTouch, { kind: 'fire' }>;
+
+interface FiredTouch {
+  lead: DueLeadRow;
+  plan: FiringPlan;
+  strategy: StrategyChoiceRow | null;
+}
 
 async function pickStrategy(tx: Queryable, lead: DueLeadRow, touch: FollowUpStep) {
   if (!lead.use_strategies_for_follow_ups || touch.strategyIds === undefined) return null;
@@ -27,44 +47,101 @@ async function pickStrategy(tx: Queryable, lead: DueLeadRow, touch: FollowUpStep
 }
 
 /**
- * One dispatch batch: claims due leads (SKIP LOCKED), and in the same transaction writes each
- * fired touch to the outbox and each lead's next state, or the lead's business-hours
- * deferral. Commit makes both visible together; a crash before it leaves the leads due and
- * no message written. Returns how many leads it handled.
+ * Claims due leads (SKIP LOCKED) in the caller's transaction, writes the business-hours
+ * deferrals, and answers the touches that fire now with their strategies.
+ */
+async function claimTouches(tx: Queryable, now: Date, limit: number): Promise<{ claimed: number; fired: FiredTouch[] }> {
+  const leads = await claimDueLeads(tx, now, limit);
+  const deferrals: LeadScheduleUpdate[] = [];
+  const fired: FiredTouch[] = [];
+  for (const lead of leads) {
+    const plan = planDueTouch(lead, now);
+    if (plan.kind === 'defer') {
+      deferrals.push({ organizationId: lead.organization_id, leadId: lead.id, step: lead.follow_up_step, nextFollowUpAt: plan.until, deferredUntil: plan.until });
+    } else {
+      fired.push({ lead, plan, strategy: await pickStrategy(tx, lead, plan.touch) });
+    }
+  }
+  await updateLeadSchedules(tx, deferrals, now);
+  return { claimed: leads.length, fired };
+}
+
+function compose({ lead, plan, strategy }: FiredTouch, composer: FollowUpComposer): Promise<ComposedMessage> {
+  // a touch that cannot reach the lead is recorded as skipped: no model needed for it
+  return composeFollowUp({ lead, step: plan.step, touch: plan.touch, strategy }, plan.unreachable ? templateComposer : composer);
+}
+
+function outboundRow({ lead, plan, strategy }: FiredTouch, composed: ComposedMessage, now: Date): OutboundRow {
+  return {
+    id: newId(now),
+    organizationId: lead.organization_id,
+    leadId: lead.id,
+    channel: plan.touch.channel,
+    status: plan.unreachable ? 'skipped' : 'queued',
+    lastError: plan.unreachable ?? null,
+    subject: composed.subject ?? null,
+    content: composed.content,
+    toAddress: plan.touch.channel === 'email' ? lead.email : lead.phone,
+    followUpStep: plan.step,
+    strategyId: strategy?.id ?? null,
+    voicemailEnabled: plan.touch.channel === 'call' && plan.touch.voicemailEnabled === true,
+    // the due time as claimed: a redone touch gets the same key
+    idempotencyKey: followUpIdempotencyKey(lead.id, plan.step, lead.next_follow_up_at),
+  };
+}
+
+const nextSchedule = ({ lead, plan }: FiredTouch): LeadScheduleUpdate => ({
+  organizationId: lead.organization_id,
+  leadId: lead.id,
+  step: plan.nextStep,
+  nextFollowUpAt: plan.nextAt,
+  deferredUntil: null,
+});
+
+/**
+ * One dispatch batch with the step templates: claims due leads (SKIP LOCKED), and in the
+ * same transaction writes each fired touch to the outbox and each lead's next state, or the
+ * lead's business-hours deferral. Commit makes both visible together; a crash before it
+ * leaves the leads due and no message written. With a `composer` (a model), see
+ * `dispatchComposedOnce`. Returns how many leads it handled.
  */
 export async function runDispatcherOnce(ctx: AppContext, options: DispatchOptions = {}): Promise<number> {
+  if (options.composer) return dispatchComposedOnce(ctx, options.composer, options.batchSize ?? DEFAULT_COMPOSE_BATCH);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const leads = await claimDueLeads(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
-    const schedules: LeadScheduleUpdate[] = [];
-    const outbound: OutboundRow[] = [];
-    for (const lead of leads) {
-      const plan = planDueTouch(lead, now);
-      if (plan.kind === 'defer') {
-        schedules.push({ organizationId: lead.organization_id, leadId: lead.id, step: lead.follow_up_step, nextFollowUpAt: plan.until, deferredUntil: plan.until });
-        continue;
-      }
-      const strategy = await pickStrategy(tx, lead, plan.touch);
-      const composed = await composeFollowUp({ lead, step: plan.step, touch: plan.touch, strategy }, options.composer);
-      outbound.push({
-        id: newId(now),
-        organizationId: lead.organization_id,
-        leadId: lead.id,
-        channel: plan.touch.channel,
-        status: plan.unreachable ? 'skipped' : 'queued',
-        lastError: plan.unreachable ?? null,
-        subject: composed.subject ?? null,
-        content: composed.content,
-        toAddress: plan.touch.channel === 'email' ? lead.email : lead.phone,
-        followUpStep: plan.step,
-        strategyId: strategy?.id ?? null,
-        voicemailEnabled: plan.touch.channel === 'call' && plan.touch.voicemailEnabled === true,
-        idempotencyKey: followUpIdempotencyKey(lead.id, plan.step, lead.next_follow_up_at),
-      });
-      schedules.push({ organizationId: lead.organization_id, leadId: lead.id, step: plan.nextStep, nextFollowUpAt: plan.nextAt, deferredUntil: null });
-    }
-    await insertOutboundBatch(tx, outbound, now);
-    await updateLeadSchedules(tx, schedules, now);
-    return leads.length;
+    const { claimed, fired } = await claimTouches(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
+    const composed = await Promise.all(fired.map((touch) => compose(touch, templateComposer)));
+    await insertOutboundBatch(tx, fired.map((touch, i) => outboundRow(touch, composed[i], now)), now);
+    await updateLeadSchedules(tx, fired.map(nextSchedule), now);
+    return claimed;
   });
+}
+
+/**
+ * One dispatch batch whose touches a model writes, without holding a transaction across the
+ * model calls: a short transaction claims the due leads and leases the firing ones (their
+ * timer becomes the lease's end, so no other worker takes them meanwhile), the touches are
+ * composed outside it, and a second short transaction writes each lead's next state and its
+ * message only where the lease still holds — a lead that replied, opted out, was paused or
+ * rescheduled meanwhile gets nothing. A crash in between leaves the leads leased; when the
+ * lease ends they are due again and fire then (nothing was written, so nothing repeats).
+ */
+async function dispatchComposedOnce(ctx: AppContext, composer: FollowUpComposer, limit: number): Promise<number> {
+  const now = ctx.clock.now();
+  const lease = new Date(now.getTime() + COMPOSE_LEASE_MS);
+  const { claimed, fired } = await ctx.db.transaction(async (tx) => {
+    const batch = await claimTouches(tx, now, limit);
+    const leases = batch.fired.map(({ lead, plan }) => ({ organizationId: lead.organization_id, leadId: lead.id, step: plan.step, nextFollowUpAt: lease, deferredUntil: null }));
+    await updateLeadSchedules(tx, leases, now);
+    return batch;
+  });
+  if (fired.length === 0) return claimed;
+  const composed = await Promise.all(fired.map((touch) => compose(touch, composer)));
+  const writtenAt = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const held = await updateLeadSchedules(tx, fired.map(nextSchedule), writtenAt, lease);
+    const rows = fired.map((touch, i) => outboundRow(touch, composed[i], writtenAt)).filter((row) => held.has(row.leadId));
+    await insertOutboundBatch(tx, rows, writtenAt);
+  });
+  return claimed;
 }

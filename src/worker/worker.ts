@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppContext } from '../context.ts';
 import { DEFAULT_DELIVERY_BATCH, deliverOnce, releaseChannels } from './delivery.ts';
-import { DEFAULT_DISPATCH_BATCH, runDispatcherOnce, type DispatchOptions } from './dispatcher.ts';
+import { DEFAULT_COMPOSE_BATCH, DEFAULT_DISPATCH_BATCH, runDispatcherOnce, type DispatchOptions } from './dispatcher.ts';
 
 export interface Worker {
   stop(): Promise<void>;
@@ -35,7 +35,7 @@ export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worke
       if (handled < batchSize) await sleep(ctx.config.workerPollMs, undefined, { signal: stopping.signal }).catch(() => {});
     }
   };
-  const dispatchBatch = options.batchSize ?? DEFAULT_DISPATCH_BATCH;
+  const dispatchBatch = options.batchSize ?? (options.composer ? DEFAULT_COMPOSE_BATCH : DEFAULT_DISPATCH_BATCH);
   const deliveryBatch = options.deliveryBatchSize ?? DEFAULT_DELIVERY_BATCH;
   const loops = Promise.all([
     ...Array.from({ length: options.dispatchLoops ?? 2 }, () =>
