@@ -337,7 +337,7 @@ describe('delivery lease', () => {
     await scheduleLead(app, lead._id, 1, app.clock.now());
     await runDispatcherOnce(app.ctx);
     // a worker claims the row, the carrier accepts the message, and the worker dies before recording it
-    const [claimed] = await claimOutbox(app.db, app.clock.now(), new Date(app.clock.now().getTime() + DELIVERY_LEASE_MS), 10);
+    const [claimed] = await claimOutbox(app.db, app.clock.now(), new Date(app.clock.now().getTime() + DELIVERY_LEASE_MS), 10, MAX_DELIVERY_ATTEMPTS);
     assert.equal(claimed.lead_id, lead._id);
     assert.equal(claimed.status, 'sending');
     await channelsFor(app.ctx).text.send({
@@ -363,6 +363,29 @@ describe('delivery lease', () => {
     ], app.clock.now());
     assert.deepEqual(late, []);
     assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+  });
+});
+
+describe('a message whose worker dies on every attempt', () => {
+  test('is marked dead once its last lease expires, instead of being claimed forever', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runDispatcherOnce(app.ctx);
+    const claimUnderLease = () =>
+      claimOutbox(app.db, app.clock.now(), new Date(app.clock.now().getTime() + DELIVERY_LEASE_MS), 10, MAX_DELIVERY_ATTEMPTS);
+    // each claim "crashes": nothing is recorded, and the lease runs out
+    for (let attempt = 1; attempt <= MAX_DELIVERY_ATTEMPTS; attempt++) {
+      const claimed = (await claimUnderLease()).filter((message) => message.lead_id === lead._id);
+      assert.equal(claimed.length, 1, `claim ${attempt}`);
+      assert.equal(claimed[0].attempts, attempt);
+      app.clock.advance(DELIVERY_LEASE_MS);
+    }
+    assert.deepEqual((await claimUnderLease()).filter((message) => message.lead_id === lead._id), []);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.equal(message.status, 'dead');
+    assert.equal(message.attempts, MAX_DELIVERY_ATTEMPTS);
+    assert.match(message.lastError, /lease expired/);
   });
 });
 

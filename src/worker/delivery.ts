@@ -79,7 +79,13 @@ async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Pro
  */
 export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
   const now = ctx.clock.now();
-  const messages = await claimOutbox(ctx.db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), options.batchSize ?? DEFAULT_DELIVERY_BATCH);
+  const messages = await claimOutbox(
+    ctx.db,
+    now,
+    new Date(now.getTime() + DELIVERY_LEASE_MS),
+    options.batchSize ?? DEFAULT_DELIVERY_BATCH,
+    MAX_DELIVERY_ATTEMPTS,
+  );
   if (messages.length === 0) return 0;
   const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
   const recordedAt = ctx.clock.now();

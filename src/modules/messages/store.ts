@@ -131,9 +131,10 @@ export interface ClaimedMessage extends MessageRow {
  * counting the attempt, in one statement that commits on its own: no lock outlives it, so
  * providers are called outside any transaction. The row's `attempts` after the claim is the
  * lease's token for `recordDeliveryOutcomes`. `lead_reachable` is false once the lead opted
- * out or was deleted.
+ * out or was deleted. A row whose lease expired after its last allowed attempt (its worker
+ * died on it every time) is marked dead instead of claimed, so it cannot loop forever.
  */
-export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedMessage[]> {
+export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: number, maxAttempts: number): Promise<ClaimedMessage[]> {
   // claim in due order from the outbox index first, and only then look at the leads: joining
   // before the LIMIT would visit every due row on each batch
   return db.query<ClaimedMessage>(
@@ -144,13 +145,20 @@ export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: n
         LIMIT $3
         FOR UPDATE SKIP LOCKED
      ), claimed AS (
-       UPDATE messages m SET status = 'sending', next_attempt_at = $2, attempts = m.attempts + 1, updated_at = $1
+       UPDATE messages m SET
+              status = CASE WHEN m.status = 'sending' AND m.attempts >= $4::int THEN 'dead' ELSE 'sending' END,
+              next_attempt_at = CASE WHEN m.status = 'sending' AND m.attempts >= $4 THEN NULL ELSE $2::timestamptz END,
+              last_error = CASE WHEN m.status = 'sending' AND m.attempts >= $4
+                                THEN 'delivery never completed: every attempt''s lease expired' ELSE m.last_error END,
+              attempts = CASE WHEN m.status = 'sending' AND m.attempts >= $4 THEN m.attempts ELSE m.attempts + 1 END,
+              updated_at = $1
          FROM due WHERE m.id = due.id
        RETURNING m.*
      )
      SELECT c.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
-       FROM claimed c JOIN leads l ON l.organization_id = c.organization_id AND l.id = c.lead_id`,
-    [now, leaseUntil, limit],
+       FROM claimed c JOIN leads l ON l.organization_id = c.organization_id AND l.id = c.lead_id
+      WHERE c.status = 'sending'`,
+    [now, leaseUntil, limit, maxAttempts],
   );
 }
 
