@@ -96,7 +96,9 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
   const url = `http://127.0.0.1:${port}`;
   const databaseUrl = new URL(benchDatabaseUrl);
   databaseUrl.searchParams.set('options', pgOptions);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--role', 'api'], {
+  // BENCH_NODE_ARGS reaches the service's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start', '--role', 'api'], {
     cwd: repoRoot,
     env: {
       ...process.env,
