@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { AppError, badRequest, notFound, type FieldIssue } from '../../http/errors.ts';
 import type { ActivityRow } from '../../modules/activities/store.ts';
+import { toActivityDto } from '../../modules/activities/service.ts';
 import type { Principal } from '../../modules/auth/service.ts';
 import { getLead, LEAD_NOT_FOUND, type Lead, type LeadFields } from '../../modules/leads/service.ts';
 import { inVendorTerms } from '../shared.ts';
@@ -28,22 +29,10 @@ export function toConvocoreLead(lead: Lead, activities: ActivityRow[]) {
     hotScore: lead.hotScore,
     hotLabel: lead.hotLabel,
     lastActivityDate: millis(lead.lastActivityDate),
-    crmActivities: activities.map((row) => ({
-      id: row.id,
-      title: row.title,
-      type: row.type,
-      date: millis(row.date),
-      dueDate: millis(row.due_date),
-      completed: row.completed,
-      responded: row.responded,
-      firstChannel: row.first_channel,
-      firstEngaged: row.first_engaged,
-      secondChannel: row.second_channel,
-      secondEngaged: row.second_engaged,
-      note: row.note,
-      notesHistory: row.notes_history,
-      metadata: row.metadata,
-    })),
+    crmActivities: activities.map((row) => {
+      const { leadId, createdBy, createdAt, updatedAt, ...activity } = toActivityDto(row);
+      return { ...activity, date: millis(row.date), dueDate: millis(row.due_date) };
+    }),
     createdAt: lead.createdAt.getTime(),
   };
 }

@@ -21,18 +21,8 @@ export interface ApprovalRow {
   created_at: Date;
 }
 
-export interface NewApproval {
-  id: string;
-  organization_id: string;
-  lead_id: string;
-  configuration_id: string | null;
-  purpose: string;
-  channel: 'text' | 'email';
-  content: string;
-  composed_by: 'ai' | 'template';
-  trace_id: string | null;
-  created_at: Date;
-}
+/** A new item is pending and undecided: the decision columns start empty. */
+export type NewApproval = Omit<ApprovalRow, 'status' | 'decided_by' | 'decided_at' | 'message_id'>;
 
 export async function insertApprovals(db: Queryable, approvals: NewApproval[]): Promise<void> {
   await insertRecords(
