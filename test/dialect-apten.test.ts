@@ -6,8 +6,7 @@ import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp }
 
 const HOUR = 3_600_000;
 // The seed's follow-up rules live in followups/schedule.ts and apply through updateLead, the
-// one update path of every surface; until updateLead applies them these are reported as todo.
-const FOLLOW_UP_RULES = {};
+// one update path of every surface.
 let app: TestApp;
 let acme: Account;
 let key: string;
@@ -189,13 +188,13 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     await expectRefused(id, { followUpConfig: { '1': { hours: -1, channel: 'text' } } }, /followUpConfig\.1\.hours/);
   });
 
-  test('voicemailEnabled only on call steps', FOLLOW_UP_RULES, async () => {
+  test('voicemailEnabled only on call steps', async () => {
     const id = await createLead();
     await expectRefused(id, { followUpConfig: { '1': { hours: 4, channel: 'text', voicemailEnabled: true } } }, /followUpConfig\.1\.voicemailEnabled/);
     assert.equal((await patch(id, { followUpConfig: { '1': { hours: 4, channel: 'call', voicemailEnabled: true } } })).status, 200);
   });
 
-  test('strategyIds ("auto" or ids) require useStrategiesForFollowUps on the lead', FOLLOW_UP_RULES, async () => {
+  test('strategyIds ("auto" or ids) require useStrategiesForFollowUps on the lead', async () => {
     const id = await createLead();
     await expectRefused(id, { followUpConfig: { '1': { hours: 4, channel: 'text', strategyIds: 'auto' } } }, /followUpConfig\.1\.strategyIds/);
     const both = await patch(id, { useStrategiesForFollowUps: true, followUpConfig: { '1': { hours: 4, channel: 'text', strategyIds: 'auto' } } });
@@ -204,7 +203,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.equal((await getLead(id)).useStrategiesForFollowUps, true);
   });
 
-  test("call needs voice on the lead's agent; email needs email on the agent and the organization", FOLLOW_UP_RULES, async () => {
+  test("call needs voice on the lead's agent; email needs email on the agent and the organization", async () => {
     const texter = await createLead({ customerProfile: 'Texter' });
     await expectRefused(texter, { followUpConfig: { '1': { hours: 1, channel: 'call' } } }, /followUpConfig\.1\.channel/);
     await expectRefused(texter, { followUpConfig: { '1': { hours: 1, channel: 'email' } } }, /followUpConfig\.1\.channel/);
@@ -214,7 +213,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
 
   const cadence = { '1': { hours: 2, channel: 'text' }, '2': { hours: 24, channel: 'text' }, '3': { hours: 72, channel: 'call' } };
 
-  test('followUpConfig only: reschedules with the new timing, preserving the current step', FOLLOW_UP_RULES, async () => {
+  test('followUpConfig only: reschedules with the new timing, preserving the current step', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence, followUpStep: 2 })).status, 200);
     app.clock.advance(5 * HOUR);
@@ -226,7 +225,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.deepEqual(lead.followUpConfig, faster);
   });
 
-  test('followUpStep only: schedules that step at now + its hours', FOLLOW_UP_RULES, async () => {
+  test('followUpStep only: schedules that step at now + its hours', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence })).status, 200);
     app.clock.advance(HOUR);
@@ -236,7 +235,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.equal(lead.nextFollowUpAt, inHours(72));
   });
 
-  test('both: full reset with the new config starting at the given step', FOLLOW_UP_RULES, async () => {
+  test('both: full reset with the new config starting at the given step', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence, followUpStep: 3 })).status, 200);
     app.clock.advance(HOUR);
@@ -248,7 +247,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.deepEqual(lead.followUpConfig, next);
   });
 
-  test('special steps: -1 STOPPED stops all follow-ups, -2 LONG_TERM moves to nurture', FOLLOW_UP_RULES, async () => {
+  test('special steps: -1 STOPPED stops all follow-ups, -2 LONG_TERM moves to nurture', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence, followUpStep: 1 })).status, 200);
     assert.equal((await patch(id, { followUpStep: -1 })).status, 200);
@@ -261,7 +260,7 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.ok(lead.nextFollowUpAt > app.clock.now().toISOString());
   });
 
-  test('followUpStep must be a positive step of the cadence, -1 or -2', FOLLOW_UP_RULES, async () => {
+  test('followUpStep must be a positive step of the cadence, -1 or -2', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence })).status, 200);
     await expectRefused(id, { followUpStep: 0 }, /^followUpStep /);
