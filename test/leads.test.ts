@@ -308,6 +308,25 @@ describe('updating leads', () => {
     assert.deepEqual(updated.changes.additionalInfo, { from: { a: 1, b: null }, to: { a: 2, b: 3 } });
   });
 
+  test('the event log pages oldest first with after = the last id seen', async () => {
+    const lead = await createLead({ firstName: 'Page0' });
+    for (let i = 1; i <= 4; i++) await patch(lead._id, { firstName: `Page${i}` });
+    const page = (query: string) => app.request('GET', `/api/leads/${lead._id}/events${query}`, { token: admin.token });
+    const all = (await page('')).body.data;
+    assert.equal(all.length, 5);
+    const first = (await page('?limit=2')).body.data;
+    assert.deepEqual(first.map((e: any) => e.id), all.slice(0, 2).map((e: any) => e.id));
+    const second = (await page(`?limit=2&after=${first[1].id}`)).body.data;
+    assert.deepEqual(second.map((e: any) => e.id), all.slice(2, 4).map((e: any) => e.id));
+    const last = (await page(`?limit=2&after=${second[1].id}`)).body.data;
+    assert.deepEqual(last.map((e: any) => e.changes.firstName.to), ['Page4']);
+    for (const bad of ['?limit=0', '?limit=501', '?after=-1', '?limit=abc', '?page=2']) {
+      const res = await page(bad);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.success, false);
+    }
+  });
+
   test('an explicit hotScore wins and the label follows it', async () => {
     const lead = await createLead();
     assert.deepEqual(

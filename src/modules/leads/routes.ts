@@ -6,6 +6,7 @@ import { IdParams, nativeErrors } from '../../http/schemas.ts';
 import { acceptPrototypeKeysInJson } from './plain-json.ts';
 import {
   CreateLeadBody,
+  EventPageQuery,
   IfMatchHeaders,
   LeadDeletedResponse,
   LeadEventListResponse,
@@ -105,8 +106,16 @@ export function leadRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     );
     app.get(
       '/leads/:id/events',
-      { schema: { tags, summary: 'The lead\'s change log (who, when, which fields, old and new values)', params: IdParams, response: { 200: LeadEventListResponse, ...nativeErrors(404) } } },
-      async (request) => ok((await listEvents(ctx, request.principal, request.params.id)).map(toEventDto)),
+      {
+        schema: {
+          tags,
+          summary: 'The lead\'s change log (who, when, which fields, old and new values), oldest first; page with `after` = the last id seen',
+          params: IdParams,
+          querystring: EventPageQuery,
+          response: { 200: LeadEventListResponse, ...nativeErrors(404) },
+        },
+      },
+      async (request) => ok((await listEvents(ctx, request.principal, request.params.id, request.query)).map(toEventDto)),
     );
   };
 }

@@ -141,6 +141,16 @@ export const LeadEventDto = Type.Object({
   at: Timestamp,
 });
 
+export const MAX_EVENT_PAGE = 500;
+
+export const EventPageQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the last event id of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EVENT_PAGE, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'the lead\'s version (its ETag): the update applies only if it is still current' })),
 });

@@ -18,7 +18,7 @@
  *   statuses. `updateLeadWithin(ctx, tx, ...)` is the same inside a caller's transaction.
  * - `setLeadStatus(ctx, actor, id, status)`: the system-side status setter.
  * - `deleteLead(ctx, actor, id)` (soft), `listLeads(ctx, actor, filters, cursor, limit?)`.
- * - `listEvents(ctx, actor, leadId)`: the change log.
+ * - `listEvents(ctx, actor, leadId, {after?, limit?})`: a page of the change log, oldest first.
  * - `toLeadDto(lead)`: the native DTO (`_id`, camelCase).
  * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`.
  *
@@ -787,9 +787,14 @@ export async function listLeads(
 }
 
 /** The lead's change log, oldest first. */
-export async function listEvents(ctx: AppContext, actor: LeadActor, leadId: string): Promise<LeadEventRow[]> {
+export async function listEvents(
+  ctx: AppContext,
+  actor: LeadActor,
+  leadId: string,
+  page: { after?: number; limit?: number } = {},
+): Promise<LeadEventRow[]> {
   await getLead(ctx, actor, leadId);
-  return listLeadEvents(ctx.db, actor.organizationId, leadId);
+  return listLeadEvents(ctx.db, actor.organizationId, leadId, { after: page.after ?? 0, limit: page.limit ?? 100 });
 }
 
 export function toEventDto(row: LeadEventRow) {

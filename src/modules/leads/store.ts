@@ -439,10 +439,16 @@ export interface LeadEventRow {
   at: Date;
 }
 
-export function listLeadEvents(db: Queryable, organizationId: string, leadId: string): Promise<LeadEventRow[]> {
+/** A page of the change log, oldest first, after the event id `after` (keyset on the index). */
+export function listLeadEvents(
+  db: Queryable,
+  organizationId: string,
+  leadId: string,
+  page: { after: number; limit: number },
+): Promise<LeadEventRow[]> {
   return db.query<LeadEventRow>(
     `SELECT id, lead_id, actor_user_id, actor, kind, changes, at FROM lead_events
-      WHERE organization_id = $1 AND lead_id = $2 ORDER BY id`,
-    [organizationId, leadId],
+      WHERE organization_id = $1 AND lead_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
+    [organizationId, leadId, page.after, page.limit],
   );
 }
