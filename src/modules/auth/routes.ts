@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
 import { nativeErrors } from '../../http/schemas.ts';
-import { findUser } from '../users/store.ts';
-import { login, register, toPublicUser } from './service.ts';
+import { callerAsUser, login, register } from './service.ts';
 import { LoginBody, RegisterBody, SessionResponse, VerifyResponse } from './schemas.ts';
 
 export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
@@ -32,10 +31,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/auth/verify-token',
       { schema: { tags: ['Auth'], summary: 'Check that the bearer token is valid', response: { 200: VerifyResponse, ...nativeErrors() } } },
-      async (request) => {
-        const user = await findUser(ctx.db, request.principal.organizationId, request.principal.userId);
-        return { success: true as const, message: 'Token is good' as const, data: { user: toPublicUser(user!) } };
-      },
+      async (request) => ({ success: true as const, message: 'Token is good' as const, data: { user: callerAsUser(request.principal) } }),
     );
 
     app.post(
@@ -43,8 +39,7 @@ export function authRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags: ['Auth'], summary: 'Issue a fresh token for the caller', response: { 200: SessionResponse, ...nativeErrors() } } },
       async (request) => {
         const { userId, organizationId } = request.principal;
-        const user = await findUser(ctx.db, organizationId, userId);
-        const session = { token: await ctx.tokens.sign({ userId, organizationId }), user: toPublicUser(user!) };
+        const session = { token: await ctx.tokens.sign({ userId, organizationId }), user: callerAsUser(request.principal) };
         return { ...ok(session), ...session };
       },
     );

@@ -17,6 +17,7 @@ export interface Principal {
   role: AccessRole;
   email: string;
   fullName: string | null;
+  createdAt: Date;
   via: 'jwt' | 'apiKey';
 }
 
@@ -107,7 +108,20 @@ function principal(user: UserRow, via: Principal['via']): Principal {
     role: user.access_role,
     email: user.email,
     fullName: user.full_name,
+    createdAt: user.created_at,
     via,
+  };
+}
+
+/** The caller as the API shows a user: the auth hook has already read the row. */
+export function callerAsUser(principal: Principal): PublicUser {
+  return {
+    id: principal.userId,
+    email: principal.email,
+    fullName: principal.fullName,
+    organizationId: principal.organizationId,
+    accessRole: principal.role,
+    createdAt: principal.createdAt,
   };
 }
 

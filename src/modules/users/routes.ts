@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
 import { nativeErrors } from '../../http/schemas.ts';
-import { toPublicUser } from '../auth/service.ts';
+import { callerAsUser, toPublicUser } from '../auth/service.ts';
 import { ApiKeyResponse, CreateUserBody, UserListResponse, UserResponse } from './schemas.ts';
 import { addUser, regenerateApiKey } from './service.ts';
-import { findUser, listUsers } from './store.ts';
+import { listUsers } from './store.ts';
 
 export function userRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -24,7 +24,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.get(
       '/users/me',
       { schema: { tags: ['Users'], summary: 'The calling user', response: { 200: UserResponse, ...nativeErrors() } } },
-      async (request) => ok(toPublicUser((await findUser(ctx.db, request.principal.organizationId, request.principal.userId))!)),
+      async (request) => ok(callerAsUser(request.principal)),
     );
 
     app.post(
