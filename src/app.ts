@@ -25,6 +25,7 @@ import { importRoutes } from './modules/imports/routes.ts';
 import { agentRoutes } from './modules/agents/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
+import { PrincipalCache } from './modules/auth/principal-cache.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { leadManagementRoutes } from './modules/lead-management/routes.ts';
@@ -32,6 +33,7 @@ import { leadRoutes } from './modules/leads/routes.ts';
 import { pipelineRoutes } from './modules/pipelines/routes.ts';
 import { promptRoutes } from './modules/prompts/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
+import { listenForUserChanges } from './modules/users/store.ts';
 import { messageRoutes } from './modules/messages/routes.ts';
 import { strategyRoutes } from './modules/strategies/routes.ts';
 import { twilioWebhookRoutes } from './modules/webhooks-twilio/routes.ts';
@@ -73,7 +75,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   useJsonDepthLimit(server);
 
   const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
-  const ctx: AppContext = { config, db, clock, tokens, log: server.log };
+  const principals = new PrincipalCache(config.authCacheSeconds * 1000);
+  const ctx: AppContext = { config, db, clock, tokens, principals, log: server.log };
 
   server.addSchema(NativeError);
   await server.register(swagger, {
@@ -128,5 +131,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await server.register(autocallsDialect(ctx), { prefix: '/autocalls/api' });
   await server.register(convocoreDialect(ctx), { prefix: '/convocore/v3' });
 
+  // last, so a failed build leaves no connection open
+  if (config.authCacheSeconds > 0 && config.roles.includes('api')) {
+    const stopListening = await listenForUserChanges(db, {
+      changed: (userId) => principals.forgetUser(userId),
+      listening: (listening) => principals.listening(listening),
+    });
+    server.addHook('onClose', async () => stopListening());
+  }
   return { server, ctx };
 }

@@ -11,6 +11,8 @@ export interface Config {
   /** HS256 secret for JWTs; when absent one is generated once and kept in `dataDir`. */
   jwtSecret?: string;
   jwtTtlSeconds: number;
+  /** How long a credential's principal is kept in memory between checks; 0 reads it on every request. */
+  authCacheSeconds: number;
   allowRegistration: boolean;
   bodyLimitBytes: number;
   logLevel: string;
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    authCacheSeconds: integer(env, 'AUTH_CACHE_SECONDS', 60, 0, 3600),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
+import type { PrincipalCache } from './modules/auth/principal-cache.ts';
 import type { TokenIssuer } from './modules/auth/tokens.ts';
 
 /** What every module's routes and services are given: no globals anywhere. */
@@ -10,5 +11,6 @@ export interface AppContext {
   db: Database;
   clock: Clock;
   tokens: TokenIssuer;
+  principals: PrincipalCache;
   log: FastifyBaseLogger;
 }

@@ -15,11 +15,27 @@ export interface Queryable {
  */
 export type Statement = string | { name: string; text: string };
 
+export function checkChannelName(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+}
+
 export const statementText = (statement: Statement) => (typeof statement === 'string' ? statement : statement.text);
+
+/** What a subscriber to a NOTIFY channel is told. */
+export interface NotificationHandlers {
+  message(payload: string): void;
+  /**
+   * true once listening; false whenever notifications may have been missed (the listening
+   * connection was lost), until it listens again.
+   */
+  listening(listening: boolean): void;
+}
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTENs on `channel` (a plain lower-case identifier); resolves to a function that stops. */
+  listen(channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { statementText, type Database, type Queryable, type Statement } from './database.ts';
+import { checkChannelName, statementText, type Database, type Queryable, type Statement } from './database.ts';
 
 /**
  * The embedded default: PostgreSQL compiled to WASM, in-process. `dataDir` undefined keeps
@@ -28,6 +28,16 @@ export async function openPglite(dataDir?: string): Promise<Database> {
           },
         }),
       );
+    },
+    async listen(channel, handlers) {
+      checkChannelName(channel);
+      // in-process: the only connection is ours, so nothing can be missed while it is open
+      const unlisten = await pglite.listen(channel, handlers.message);
+      handlers.listening(true);
+      return async () => {
+        handlers.listening(false);
+        await unlisten();
+      };
     },
     async ping() {
       await pglite.query('SELECT 1');

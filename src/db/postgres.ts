@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable, Statement } from './database.ts';
+import { checkChannelName, type Database, type NotificationHandlers, type Queryable, type Statement } from './database.ts';
 
 // int8 (counts, identity columns) and numeric come back as JS numbers: every value we store
 // in them is well inside Number.MAX_SAFE_INTEGER.
@@ -11,6 +11,67 @@ export interface PostgresOptions {
   /** Schema to use (created when missing); tests give each run its own. */
   schema?: string;
   maxConnections?: number;
+}
+
+/** How long a lost listening connection waits before it connects again. */
+const LISTEN_RETRY_MS = 1_000;
+
+/**
+ * A connection of its own (pooled connections come and go) that LISTENs on `channel` and
+ * reconnects after a loss; the handlers hear when it is and is not listening.
+ */
+async function listenOn(connection: pg.ClientConfig, channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>> {
+  checkChannelName(channel);
+  let current: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const lost = (client: pg.Client) => {
+    if (current !== client) return;
+    current = undefined;
+    handlers.listening(false);
+    client.end().catch(() => {});
+    scheduleConnect();
+  };
+  const scheduleConnect = () => {
+    if (stopped) return;
+    retry = setTimeout(() => void connect(), LISTEN_RETRY_MS);
+    retry.unref();
+  };
+  const connect = async () => {
+    const client = new pg.Client({ ...connection, application_name: `openlead-listen-${channel}` });
+    client.on('notification', (notification) => {
+      if (notification.channel === channel) handlers.message(notification.payload ?? '');
+    });
+    client.on('error', () => lost(client));
+    client.on('end', () => lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch {
+      client.end().catch(() => {});
+      scheduleConnect();
+      return;
+    }
+    if (stopped) {
+      await client.end();
+      return;
+    }
+    current = client;
+    handlers.listening(true);
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const client = current;
+    current = undefined;
+    if (client) {
+      handlers.listening(false);
+      await client.end();
+    }
+  };
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
@@ -25,11 +86,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await admin.end();
     }
   }
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.maxConnections ?? 10,
-    options: schema ? `-c search_path=${schema}` : undefined,
-  });
+  const connection: pg.ClientConfig = { connectionString: options.url, options: schema ? `-c search_path=${schema}` : undefined };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
 
@@ -63,6 +121,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         client.release();
       }
     },
+    listen: (channel, handlers) => listenOn(connection, channel, handlers),
     async ping() {
       await pool.query('SELECT 1');
     },

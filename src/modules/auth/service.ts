@@ -126,18 +126,19 @@ export function callerAsUser(principal: Principal): PublicUser {
 }
 
 /** Resolves a bearer credential (JWT or API key) to the calling user, or undefined. */
-export async function resolveBearer(ctx: AppContext, credential: string): Promise<Principal | undefined> {
-  if (looksLikeJwt(credential)) {
+export function resolveBearer(ctx: AppContext, credential: string): Promise<Principal | undefined> {
+  if (!looksLikeJwt(credential)) return resolveApiKey(ctx, credential);
+  return ctx.principals.resolve(`jwt:${credential}`, ctx.clock.now().getTime(), async () => {
     const claims = await ctx.tokens.verify(credential);
-    if (!claims) return undefined;
-    const user = await findUser(ctx.db, claims.organizationId, claims.userId);
-    return user && principal(user, 'jwt');
-  }
-  return resolveApiKey(ctx, credential);
+    const user = claims && (await findUser(ctx.db, claims.organizationId, claims.userId));
+    return user && { principal: principal(user, 'jwt'), validUntil: claims.expiresAt };
+  });
 }
 
-export async function resolveApiKey(ctx: AppContext, key: string): Promise<Principal | undefined> {
-  if (!key) return undefined;
-  const user = await findUserByApiKeyHash(ctx.db, hashApiKey(key));
-  return user && principal(user, 'apiKey');
+export function resolveApiKey(ctx: AppContext, key: string): Promise<Principal | undefined> {
+  if (!key) return Promise.resolve(undefined);
+  return ctx.principals.resolve(`key:${key}`, ctx.clock.now().getTime(), async () => {
+    const user = await findUserByApiKeyHash(ctx.db, hashApiKey(key));
+    return user && { principal: principal(user, 'apiKey'), validUntil: Number.POSITIVE_INFINITY };
+  });
 }

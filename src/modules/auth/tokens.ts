@@ -21,6 +21,11 @@ export async function loadJwtSecret(db: Queryable, configured?: string): Promise
   return new TextEncoder().encode(row.value);
 }
 
+export interface VerifiedToken extends TokenClaims {
+  /** ms since the epoch */
+  expiresAt: number;
+}
+
 export class TokenIssuer {
   // Imported once: handing jose raw bytes makes it import the key on every verification.
   private readonly secret: KeyObject;
@@ -44,14 +49,14 @@ export class TokenIssuer {
   }
 
   /** The claims of a valid, unexpired token; undefined for anything else. */
-  async verify(token: string): Promise<TokenClaims | undefined> {
+  async verify(token: string): Promise<VerifiedToken | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.secret, {
         algorithms: ['HS256'],
         currentDate: this.now(),
       });
-      if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return undefined;
-      return { userId: payload.sub, organizationId: payload.org };
+      if (typeof payload.sub !== 'string' || typeof payload.org !== 'string' || typeof payload.exp !== 'number') return undefined;
+      return { userId: payload.sub, organizationId: payload.org, expiresAt: payload.exp * 1000 };
     } catch {
       return undefined;
     }

@@ -21,5 +21,7 @@ export async function addUser(
 export async function regenerateApiKey(ctx: AppContext, principal: Principal): Promise<string> {
   const apiKey = newApiKey();
   await setApiKeyHash(ctx.db, principal.organizationId, principal.userId, hashApiKey(apiKey));
+  // this process drops the old key at once; the others when the database's notice reaches them
+  ctx.principals.forgetUser(principal.userId);
   return apiKey;
 }

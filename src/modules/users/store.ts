@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database.ts';
+import type { Database, Queryable } from '../../db/database.ts';
 import { maybeOne, one } from '../../db/database.ts';
 
 export type AccessRole = 'ADMIN' | 'DEPARTMENT_HEAD' | 'SALES_REP';
@@ -57,4 +57,11 @@ export async function setApiKeyHash(db: Queryable, organizationId: string, userI
     userId,
     hash,
   ]);
+}
+
+/** The NOTIFY channel on which a changed or removed user's id is announced (migration 040). */
+const USER_CHANGED_CHANNEL = 'openlead_user_changed';
+
+export function listenForUserChanges(db: Database, handlers: { changed(userId: string): void; listening(listening: boolean): void }) {
+  return db.listen(USER_CHANGED_CHANNEL, { message: handlers.changed, listening: handlers.listening });
 }
