@@ -57,19 +57,29 @@ export interface TouchContextRow extends DueLeadRow {
 }
 
 /**
- * Claims up to `limit` due leads across all organizations, locked until the transaction
- * ends; rows another worker holds are skipped, so concurrent workers never share a lead.
+ * Claims up to `limit` due leads across all organizations, oldest due first, locked until the
+ * transaction ends; rows another worker holds are skipped, so concurrent workers never share
+ * a lead. Call it once per transaction (the cursor lives until the transaction ends).
+ *
+ * A cursor, not `LIMIT`: PostgreSQL plans a cursor for its first rows, so the claim walks the
+ * dispatch index in due order and stops after `limit` lockable leads whatever the table's
+ * statistics say. A table without statistics (freshly loaded, autovacuum off, and PGlite,
+ * which never analyzes) estimates a handful of due leads, and the `LIMIT` form was then
+ * planned as a join and sort of every due lead on each batch — 0.3 s per batch of 200 at
+ * 100,000 due leads, instead of 2 ms.
  */
-export function claimDueLeads(tx: Queryable, now: Date, limit: number): Promise<DueLeadRow[]> {
-  return tx.query<DueLeadRow>(
-    `SELECT ${TOUCH_CONTEXT_SELECT} ${TOUCH_CONTEXT_FROM}
+export async function claimDueLeads(tx: Queryable, now: Date, limit: number): Promise<DueLeadRow[]> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
+  await tx.query(
+    `DECLARE due_leads CURSOR FOR
+     SELECT ${TOUCH_CONTEXT_SELECT} ${TOUCH_CONTEXT_FROM}
       WHERE l.next_follow_up_at <= $1 AND l.deleted_at IS NULL AND l.is_ai_on AND NOT l.opted_out
         AND l.follow_up_step IS DISTINCT FROM -1
       ORDER BY l.next_follow_up_at
-      LIMIT $2
       FOR UPDATE OF l SKIP LOCKED`,
-    [now, limit],
+    [now],
   );
+  return tx.query<DueLeadRow>(`FETCH ${limit} FROM due_leads`);
 }
 
 /** One lead with the same context, for a manual send (undefined when missing or deleted). */
