@@ -42,7 +42,9 @@ export interface WorkerProcess {
 
 /** `openlead start --role worker` as its own process (the production entry point). */
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--role', 'worker'], {
+  // BENCH_NODE_ARGS reaches the worker's node too, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start', '--role', 'worker'], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'worker-secret', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
