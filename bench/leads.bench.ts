@@ -2,8 +2,14 @@
  * PATCH /api/leads/{id} (merge 3 custom fields + change stage) and GET /api/leads/{id} on
  * random leads of a 1,000,000-lead organization, next to pgbench running the same UPDATE and
  * SELECT on the same table; plus the PATCH p99 at 10,000 leads, to show it stays flat.
+ *
+ * The PATCH has two baselines: the bare UPDATE of the row, and the very statements the
+ * service sends for it (the lead read, then one statement writing the row, its event, its
+ * Stage Change activity and its stage-history row), captured from the leads store.
  */
 import pg from 'pg';
+import { statementText, type Queryable } from '../src/db/database.ts';
+import { readLeadForChange, writeLeadUpdate } from '../src/modules/leads/store.ts';
 import { benchDatabaseUrl, printComparison, runAutocannon, runPgbench, startBenchApp, type BenchApp } from './support.ts';
 
 const SMALL = 10_000;
@@ -16,6 +22,48 @@ const idFor = (n: number) => ID_PREFIX + n.toString(16).padStart(12, '0');
 const SQL_ID = `'${ID_PREFIX}' || lpad(to_hex(:n::int), 12, '0')`;
 
 const random = (max: number) => 1 + Math.floor(Math.random() * max);
+
+const ACTIVITY_ID = 'ac0000000000000000000000';
+
+/**
+ * The statements the service sends for the benchmark's PATCH, captured by calling the leads
+ * store with a recording connection (so they cannot drift from the service), as a pgbench
+ * script: the lead is drawn per transaction, each Stage Change activity gets a fresh id, the
+ * other parameters are fixed values passed with -D.
+ */
+async function serviceStatementsScript(org: { organizationId: string; userId: string }, stage: { id: string; pipelineId: string }) {
+  const captured: { text: string; params: unknown[] }[] = [];
+  const recorder: Queryable = {
+    query: async (statement, params = []) => (captured.push({ text: statementText(statement), params }), []),
+    exec: async () => {},
+  };
+  const id = idFor(1);
+  const now = new Date();
+  await readLeadForChange(recorder, org.organizationId, id, { stage: 'Contacted', pipelineId: null }, false);
+  await writeLeadUpdate(recorder, {
+    organizationId: org.organizationId,
+    id,
+    now,
+    actor: { userId: org.userId, label: 'Bench Admin' },
+    columns: { stage_id: stage.id, pipeline_id: stage.pipelineId, hot_score: 12, hot_label: 'cold' },
+    additionalInfoPatch: { score: 42, tier: 'gold', touch: 3 },
+    changes: { stageId: { from: 'new-lead', to: stage.id }, additionalInfo: { from: { score: null }, to: { score: 42 } } },
+    activities: [{ id: ACTIVITY_ID, type: 'Stage Change', title: 'Stage changed from New Lead to Contacted', metadata: { toStageId: stage.id } }],
+    stageChange: { fromStageId: 'new-lead', toStageId: stage.id, source: null },
+  });
+  const variables: Record<string, string> = {};
+  const statements = captured.map(({ text, params }, statement) =>
+    text.replace(/\$(\d+)/g, (_, number: string) => {
+      const value = params[Number(number) - 1];
+      if (value === id) return `(${SQL_ID})`;
+      if (value === null || value === undefined) return 'NULL';
+      const name = `s${statement}p${number}`;
+      variables[name] = value instanceof Date ? value.toISOString() : String(value);
+      return typeof value === 'string' && value.includes(ACTIVITY_ID) ? `replace(:${name}, '${ACTIVITY_ID}', substr(md5(random()::text), 1, 24))` : `:${name}`;
+    }),
+  );
+  return { script: `\\set n random(1, :count)\n${statements.join(';\n')};\n`, variables };
+}
 
 /** Loads leads number `from` to `to` in one INSERT … SELECT generate_series, then refreshes statistics. */
 async function loadLeads(app: BenchApp, org: { organizationId: string; userId: string }, from: number, to: number): Promise<number> {
@@ -52,6 +100,21 @@ function patchRequest() {
 }
 
 let currentCount = SMALL;
+
+async function stageNamed(app: BenchApp, organizationId: string, name: string): Promise<{ id: string; pipelineId: string }> {
+  const client = new pg.Client({ connectionString: benchDatabaseUrl, options: app.pgOptions });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT st.id, st.pipeline_id AS "pipelineId" FROM pipeline_stages st JOIN pipelines p ON p.id = st.pipeline_id
+        WHERE p.organization_id = $1 AND p.is_default AND st.name = $2`,
+      [organizationId, name],
+    );
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
 
 /** Median latency of a few list requests: first page, a later page, free text, a stage filter. */
 async function timeListings(app: BenchApp, token: string) {
@@ -109,6 +172,8 @@ SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.i
  WHERE l.organization_id = :org AND l.id = ${SQL_ID} AND l.deleted_at IS NULL;
 `,
     });
+    // warmed up like the 10k run, so both p99s are of a warm service on a warm cache
+    await runAutocannon({ url: app.url, method: 'PATCH', path: '/', token, vary: patchRequest, seconds: 3 });
     const patchApp = await runAutocannon({ url: app.url, method: 'PATCH', path: '/', token, vary: patchRequest });
     const patchBaseline = await runPgbench({
       app,
@@ -124,11 +189,18 @@ UPDATE leads SET additional_info = jsonb_merge_patch(additional_info, jsonb_buil
 `,
     });
 
+    const stage = await stageNamed(app, admin.organizationId, 'Contacted');
+    const service = await serviceStatementsScript(admin, stage);
+    const patchStatements = await runPgbench({ app, mode: 'prepared', variables: { ...variables, ...service.variables }, script: service.script });
+
     const listings = await timeListings(app, token);
 
     printComparison(`leads: OpenLead HTTP vs pgbench, random leads of ${LARGE}`, 'pgbench', [
       { operation: 'GET /api/leads/{id}', app: getApp, baseline: getBaseline },
       { operation: 'PATCH /api/leads/{id} (3 custom fields + stage)', app: patchApp, baseline: patchBaseline },
+    ]);
+    printComparison(`PATCH beside pgbench sending the service's own statements for it (prepared, as the service's named statements)`, 'pgbench', [
+      { operation: 'PATCH /api/leads/{id}: read + write of row, event, activity, stage history', app: patchApp, baseline: patchStatements },
     ]);
     console.table([
       { leads: SMALL, 'PATCH req/s': patchSmall.perSecond.toFixed(0), 'PATCH p99 ms': patchSmall.p99Ms.toFixed(2) },

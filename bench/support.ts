@@ -193,13 +193,16 @@ export async function runAutocannon(options: {
 }
 
 /**
- * Runs `script` with pgbench on the app's schema (`-n -M extended -T s -c N -j 2`; extended
- * protocol with parameters, as node-postgres sends queries). `variables` are passed with -D
- * and used in the script as `:name`. The p99 comes from pgbench's per-transaction log.
+ * Runs `script` with pgbench on the app's schema (`-n -M <mode> -T s -c N -j 2`). The default
+ * mode, extended, sends each query with parameters and plans it every time, as node-postgres
+ * sends an unnamed query; prepared plans each statement once per connection, as the service's
+ * named statements are. `variables` are passed with -D and used in the script as `:name`.
+ * The p99 comes from pgbench's per-transaction log.
  */
 export async function runPgbench(options: {
   app: Pick<BenchApp, 'pgOptions'>;
   script: string;
+  mode?: 'extended' | 'prepared';
   variables?: Record<string, string>;
   clients?: number;
   seconds?: number;
@@ -210,7 +213,7 @@ export async function runPgbench(options: {
     await writeFile(scriptFile, options.script);
     const args = [
       '-n',
-      '-M', 'extended',
+      '-M', options.mode ?? 'extended',
       '-f', scriptFile,
       '-T', String(options.seconds ?? benchSeconds),
       '-c', String(options.clients ?? benchConnections),
