@@ -21,6 +21,8 @@ export interface Config {
   inboundSmtpPort: number;
   smtpUrl?: string;
   smtpFrom: string;
+  /** A domain whose mail reaches the inbound SMTP listener: outbound emails ask to be answered there. */
+  replyEmailDomain?: string;
   twilio?: { accountSid: string; authToken: string; from: string; baseUrl: string };
   publicUrl?: string;
   openai?: { baseUrl?: string; apiKey: string; model: string; timeoutMs: number };
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboundSmtpPort: integer(env, 'INBOUND_SMTP_PORT', 2525, 0, 65535),
     smtpUrl: env.SMTP_URL || undefined,
     smtpFrom: env.SMTP_FROM || 'OpenLead <no-reply@openlead.local>',
+    replyEmailDomain: env.REPLY_EMAIL_DOMAIN || undefined,
     twilio: twilioSid
       ? {
           accountSid: twilioSid,

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.ts';
 import { insertSystemActivities } from '../modules/activities/store.ts';
 import { closeChannels, createChannels, type Channels } from '../modules/channels/channels.ts';
 import { PermanentDeliveryError } from '../modules/channels/provider.ts';
+import { replyAddressOf } from '../modules/replies/service.ts';
 import { sentMessageActivity } from '../modules/messages/timeline.ts';
 import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
@@ -23,7 +24,7 @@ const channelsByContext = new WeakMap<AppContext, Channels>();
 export function channelsFor(ctx: AppContext): Channels {
   let channels = channelsByContext.get(ctx);
   if (!channels) {
-    channels = createChannels(ctx.config, ctx.log);
+    channels = createChannels(ctx.config, ctx.log, (messageId) => replyAddressOf(ctx, messageId));
     channelsByContext.set(ctx, channels);
   }
   return channels;

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Queryable } from '../../db/database.ts';
 import { one } from '../../db/database.ts';
@@ -46,6 +46,14 @@ export class TokenIssuer {
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + this.ttlSeconds)
       .sign(this.secret);
+  }
+
+  /**
+   * A short keyed tag of `value` for `purpose` (64 bits of HMAC-SHA256 under the instance
+   * secret), for identifiers handed out in the open, such as reply addresses.
+   */
+  tag(purpose: string, value: string): string {
+    return createHmac('sha256', this.secret).update(`${purpose}:${value}`).digest('hex').slice(0, 16);
   }
 
   /** The claims of a valid, unexpired token; undefined for anything else. */

@@ -10,13 +10,16 @@ export type Channels = Record<FollowUpChannel, ChannelProvider>;
 
 export const TWILIO_STATUS_PATH = '/api/webhook/twilio/status';
 
-/** Providers chosen by configuration: Twilio for text and call, SMTP for email, else the log. */
-export function createChannels(config: Config, log: FastifyBaseLogger): Channels {
+/**
+ * Providers chosen by configuration: Twilio for text and call, SMTP for email, else the log.
+ * `replyAddress` names the address an email's answer should go to (see modules/replies).
+ */
+export function createChannels(config: Config, log: FastifyBaseLogger, replyAddress?: (messageId: string) => string | undefined): Channels {
   const fallback = logProvider(log);
   const voice = config.twilio
     ? twilioProvider({ ...config.twilio, statusCallbackUrl: config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}${TWILIO_STATUS_PATH}` : undefined })
     : fallback;
-  return { text: voice, call: voice, email: config.smtpUrl ? smtpProvider(config.smtpUrl, config.smtpFrom) : fallback };
+  return { text: voice, call: voice, email: config.smtpUrl ? smtpProvider(config.smtpUrl, config.smtpFrom, replyAddress) : fallback };
 }
 
 export async function closeChannels(channels: Channels): Promise<void> {

@@ -7,9 +7,10 @@ const SMTP_TIMEOUT_MS = 15_000;
 
 /**
  * Email over SMTP (nodemailer, pooled connections). The idempotency key becomes the
- * Message-ID, so a retried send is recognisably the same message downstream.
+ * Message-ID, so a retried send is recognisably the same message downstream; `replyAddress`
+ * gives the message's Reply-To, where the lead's answer reaches the inbound listener.
  */
-export function smtpProvider(smtpUrl: string, from: string): ChannelProvider {
+export function smtpProvider(smtpUrl: string, from: string, replyAddress?: (messageId: string) => string | undefined): ChannelProvider {
   // bounded like the Twilio requests, so a send ends well within the delivery lease
   const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
   return {
@@ -19,6 +20,7 @@ export function smtpProvider(smtpUrl: string, from: string): ChannelProvider {
         const info = await transport.sendMail({
           from,
           to: delivery.to,
+          replyTo: replyAddress?.(delivery.messageId),
           subject: delivery.subject ?? DEFAULT_EMAIL_SUBJECT,
           text: delivery.content,
           messageId: `<${delivery.idempotencyKey}@openlead>`,

@@ -7,6 +7,9 @@ export interface ParsedLeadEmail {
   messageId?: string;
   /** the To and Cc addresses, lower-cased */
   recipients: string[];
+  /** the sender's address */
+  from?: string;
+  text: string;
 }
 
 // Header lines of a forwarded message look like pairs but describe the mail, not the lead.
@@ -57,5 +60,7 @@ export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEm
     subject: mail.subject || undefined,
     messageId: mail.messageId || undefined,
     recipients: [...addresses(mail.to), ...addresses(mail.cc)].map((a) => a.address!.toLowerCase()),
+    from: addresses(mail.from)[0]?.address,
+    text: mail.text ?? '',
   };
 }

@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../http/errors.ts';
 import { findActiveConfigurationByInboundEmail } from '../lead-management/service.ts';
+import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
 import { parseLeadEmail } from './parse.ts';
 import { configurationsForRecipients, routeEmail } from './service.ts';
 
@@ -23,9 +24,15 @@ export interface InboundSmtp {
   stop(): Promise<void>;
 }
 
+/** An active configuration's inbound address, or a reply address of one of our emails. */
+async function acceptsMailFor(ctx: AppContext, address: string): Promise<boolean> {
+  return Boolean((await emailRepliedTo(ctx, address)) ?? (await findActiveConfigurationByInboundEmail(ctx, address)));
+}
+
 /**
  * The inbound role's SMTP listener. Mail is accepted only for the inbound address of an
- * active configuration (anything else: 550 at RCPT). A message is acknowledged (250) only
+ * active configuration, where it makes a lead, or for the reply address of an email we
+ * sent, where it is the lead's reply (anything else: 550 at RCPT). A message is acknowledged (250) only
  * after its lead is committed; a database failure answers 451 so the sender retries, so
  * nothing accepted is ever lost.
  */
@@ -41,8 +48,8 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     size: MAX_MESSAGE_BYTES,
     logger: false,
     onRcptTo(address, _session, callback) {
-      findActiveConfigurationByInboundEmail(ctx, address.address).then(
-        (configuration) => callback(configuration ? null : smtpError(550, `No such mailbox: ${address.address}`)),
+      acceptsMailFor(ctx, address.address).then(
+        (accepted) => callback(accepted ? null : smtpError(550, `No such mailbox: ${address.address}`)),
         (error) => {
           ctx.log.error({ err: error }, 'inbound: recipient lookup failed');
           callback(smtpError(451, 'Temporary failure, try again later'));
@@ -53,11 +60,14 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
       const work = async () => {
         const raw = await readAll(stream);
         if (stream.sizeExceeded) throw smtpError(552, 'Message too large');
-        const configurations = await configurationsForRecipients(ctx, session.envelope.rcptTo.map((r) => r.address));
-        if (configurations.length === 0) throw smtpError(550, 'No active recipient');
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
+        const replies = (await Promise.all(recipients.map(async (to) => ({ to, lead: await emailRepliedTo(ctx, to) })))).filter((r) => r.lead);
+        const configurations = await configurationsForRecipients(ctx, recipients);
+        if (configurations.length === 0 && replies.length === 0) throw smtpError(550, 'No active recipient');
         const parsed = await parseLeadEmail(raw);
+        for (const reply of replies) await receiveEmailReply(ctx, reply.lead!, parsed, reply.to);
         const results = await routeEmail(ctx, configurations, parsed.contact);
-        ctx.log.info({ messageId: parsed.messageId, leads: results.map((r) => r.lead.id) }, 'inbound: email routed');
+        ctx.log.info({ messageId: parsed.messageId, leads: results.map((r) => r.lead.id), replies: replies.length }, 'inbound: email received');
       };
       work().then(
         () => callback(null),

@@ -1,10 +1,10 @@
 import type { AppContext } from '../../context.ts';
 import { newId } from '../../lib/ids.ts';
-import { answerReply } from '../ai/conversation.ts';
 import { nextOpening } from '../followups/business-hours.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
-import { applyCarrierStatus, campaignOfMessageLead, markReachedMaxRetries, recordReply } from './store.ts';
+import { answerRecordedReply, recordReply } from '../replies/service.ts';
+import { applyCarrierStatus, campaignOfMessageLead, findReplyTarget, markReachedMaxRetries } from './store.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -55,14 +55,23 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
   const now = ctx.clock.now();
   const body = params.Body ?? '';
   const optOut = isOptOut(body);
-  const lead = await ctx.db.transaction((tx) =>
-    recordReply(tx, { phone: params.From, to: params.To ?? '', body, providerMessageId: params.MessageSid, optOut, now, newId: () => newId(now) }),
-  );
-  if (!lead?.recorded || optOut) return;
-  try {
-    await answerReply(ctx, lead.organization_id, lead.id, { content: body, channel: 'text' });
-  } catch (error) {
-    // the reply is stored; a carrier retry would find it recorded and not answer either
-    ctx.log.error({ err: error, leadId: lead.id }, 'answering an inbound SMS failed');
-  }
+  const lead = await ctx.db.transaction(async (tx) => {
+    const target = await findReplyTarget(tx, params.From);
+    return (
+      target &&
+      recordReply(tx, target, {
+        id: newId(now),
+        channel: 'text',
+        subject: null,
+        content: body,
+        from: params.From,
+        to: params.To ?? '',
+        provider: 'twilio',
+        providerMessageId: params.MessageSid,
+        optOut,
+        now,
+      })
+    );
+  });
+  if (lead?.recorded && !optOut) await answerRecordedReply(ctx, lead, body, 'text');
 }

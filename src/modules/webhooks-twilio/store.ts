@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import { maybeOne } from '../../db/database.ts';
 import type { MessageRow, MessageStatus } from '../messages/store.ts';
+import type { RepliedLead } from '../replies/store.ts';
 
 /**
  * Applies a carrier status to the message the provider id names. Only a sent message moves
@@ -47,26 +48,13 @@ export async function markReachedMaxRetries(tx: Queryable, organizationId: strin
   );
 }
 
-export interface RepliedLead {
-  id: string;
-  organization_id: string;
-  /** false when this inbound message was already recorded (the carrier retried its webhook) */
-  recorded: boolean;
-}
-
 /**
  * A reply from `phone` belongs to ONE lead: the live lead with that phone most recently sent
  * an outbound message there, else (nothing ever sent) the most recently updated live lead
  * with that phone. Leads of other organizations sharing the number are never touched.
- * That lead stops its cadence and is marked replied, and opted out too for an opt-out
- * keyword. Pending automatic touches are canceled — every pending outbound message on
- * opt-out. Answers the lead, or undefined when no live lead has that phone.
  */
-export async function recordReply(
-  tx: Queryable,
-  reply: { phone: string; to: string; body: string; providerMessageId: string; optOut: boolean; now: Date; newId: () => string },
-): Promise<RepliedLead | undefined> {
-  const lead = await maybeOne<Omit<RepliedLead, 'recorded'>>(
+export function findReplyTarget(tx: Queryable, phone: string): Promise<RepliedLead | undefined> {
+  return maybeOne<RepliedLead>(
     tx,
     `WITH last_sent AS (
        SELECT l.organization_id, l.id
@@ -78,31 +66,8 @@ export async function recordReply(
        SELECT organization_id, id FROM leads
         WHERE phone = $1 AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM last_sent)
         ORDER BY updated_at DESC, id DESC LIMIT 1
-     ), target AS (
-       SELECT * FROM last_sent UNION ALL SELECT * FROM last_updated
      )
-     UPDATE leads l SET has_replied = true, opted_out = opted_out OR $2, follow_up_step = -1, next_follow_up_at = NULL,
-            follow_up_deferred_until = NULL, last_activity_date = $3, version = version + 1, updated_at = $3
-       FROM target t
-      WHERE l.organization_id = t.organization_id AND l.id = t.id
-      RETURNING l.id, l.organization_id`,
-    [reply.phone, reply.optOut, reply.now],
+     SELECT * FROM last_sent UNION ALL SELECT * FROM last_updated`,
+    [phone],
   );
-  if (!lead) return undefined;
-  const inserted = await tx.query(
-    `INSERT INTO messages (id, organization_id, lead_id, direction, channel, origin, status, content, from_address, to_address,
-                           idempotency_key, provider, provider_message_id, created_at, updated_at)
-     VALUES ($1, $2, $3, 'inbound', 'text', 'reply', 'received', $4, $5, $6, 'twilio:' || $7 || ':' || $3, 'twilio', $7, $8, $8)
-     ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING id`,
-    [reply.newId(), lead.organization_id, lead.id, reply.body, reply.phone, reply.to, reply.providerMessageId, reply.now],
-  );
-  await tx.query(
-    `UPDATE messages SET status = 'canceled', next_attempt_at = NULL, last_error = $4, updated_at = $5
-      WHERE organization_id = $1 AND lead_id = $2 AND direction = 'outbound'
-        AND status IN ('queued', 'failed', 'awaiting_approval')
-        AND ($3 OR origin IN ('follow_up', 'call_retry'))`,
-    [lead.organization_id, lead.id, reply.optOut, reply.optOut ? 'the lead opted out' : 'the lead replied', reply.now],
-  );
-  return { ...lead, recorded: inserted.length > 0 };
 }
