@@ -56,6 +56,9 @@ async function bareClaimLoop(clients: number): Promise<number> {
   const options = new URL(schema.databaseUrl).searchParams.get('options') ?? undefined;
   try {
     await seedDueLeads(schema.db, leads);
+    // planned with statistics, as autovacuum would have them in production: the floor is a
+    // well-planned loop (without them its LIMIT query sorts every due lead on each batch)
+    await schema.db.query('ANALYZE leads');
     const started = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
