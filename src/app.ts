@@ -14,6 +14,7 @@ import { schemaCompiler } from './http/validation.ts';
 import { aptenDialect, renderAptenError } from './dialects/apten/routes.ts';
 import { autocallsDialect, renderAutocallsError } from './dialects/autocalls/routes.ts';
 import { convocoreDialect, renderConvocoreError } from './dialects/convocore/routes.ts';
+import { BackgroundWork } from './lib/background.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { activityRoutes } from './modules/activities/routes.ts';
 import { aiRoutes } from './modules/ai/routes.ts';
@@ -76,7 +77,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
   const principals = new PrincipalCache(config.authCacheSeconds * 1000);
-  const ctx: AppContext = { config, db, clock, tokens, principals, log: server.log };
+  const background = new BackgroundWork(server.log);
+  const ctx: AppContext = { config, db, clock, tokens, principals, log: server.log, background };
+  server.addHook('onClose', () => background.drain());
 
   server.addSchema(NativeError);
   await server.register(swagger, {

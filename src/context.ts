@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import type { BackgroundWork } from './lib/background.ts';
 import type { Clock } from './lib/clock.ts';
 import type { PrincipalCache } from './modules/auth/principal-cache.ts';
 import type { TokenIssuer } from './modules/auth/tokens.ts';
@@ -13,4 +14,5 @@ export interface AppContext {
   tokens: TokenIssuer;
   principals: PrincipalCache;
   log: FastifyBaseLogger;
+  background: BackgroundWork;
 }

@@ -83,6 +83,7 @@ describe('email replies', () => {
     assert.equal(got.body.data.hasReplied, true);
     assert.equal(got.body.data.followUpStep, -1);
     // not on autopilot: the answer waits for a rep, by email like the reply
+    await app.ctx.background.drain();
     const answer = (await approvalsOf(app, lead._id)).find((a) => a.purpose === 'reply');
     assert.equal(answer?.channel, 'email');
   });

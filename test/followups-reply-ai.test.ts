@@ -42,6 +42,8 @@ async function inboundSms(from: string, body: string, sid: string): Promise<void
   const signed = twilio.signed(app.url + path, { From: from, To: twilio.from, Body: body, MessageSid: sid, AccountSid: twilio.accountSid });
   const res = await app.request('POST', path, { raw: signed.raw, headers: signed.headers });
   assert.equal(res.status, 200, res.text);
+  // the answer is composed after the webhook was answered
+  await app.ctx.background.drain();
 }
 
 const repliesOf = async (leadId: string) => (await messagesOf(app, leadId)).filter((m) => m.origin !== 'first_message');
@@ -66,6 +68,21 @@ describe('an inbound SMS gets an AI answer', () => {
     await inboundSms(lead.phone, 'Call me?', 'SMai2');
     const reply = (await approvalsOf(app, lead.id)).find((a) => a.purpose === 'reply');
     assert.equal(reply?.content, REPLY_FALLBACK);
+  });
+
+  test('the webhook is answered before the model is: a slow model never holds the carrier', async () => {
+    const lead = await leadThrough(await createConfiguration(app, acme, { isAutopilot: true, starterMessage: 'Hi' }));
+    openai.script({ hang: true }, { hang: true });
+    const path = '/api/webhook/twilio/sms';
+    const signed = twilio.signed(app.url + path, { From: lead.phone, To: twilio.from, Body: 'Still there?', MessageSid: 'SMslow', AccountSid: twilio.accountSid });
+    const res = await app.request('POST', path, { raw: signed.raw, headers: signed.headers });
+    assert.equal(res.status, 200);
+    assert.deepEqual((await repliesOf(lead.id)).map((m) => m.direction), ['inbound'], 'answered while the model still hangs');
+    await app.ctx.background.drain();
+    assert.deepEqual((await repliesOf(lead.id)).map((m) => [m.direction, m.content]), [
+      ['inbound', 'Still there?'],
+      ['outbound', REPLY_FALLBACK],
+    ]);
   });
 
   test('an opt-out is not answered', async () => {

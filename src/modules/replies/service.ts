@@ -69,8 +69,9 @@ export function replyAddressOf(ctx: Pick<AppContext, 'config' | 'tokens'>, messa
 
 /**
  * An email reply to one of our messages: recorded on the lead like an SMS reply (cadence
- * stopped, opt-out keyword honoured, pending touches canceled), then answered. The text
- * above the quoted message is what counts; a redelivered mail (same Message-ID) counts once.
+ * stopped, opt-out keyword honoured, pending touches canceled), then answered in the
+ * background. The text above the quoted message is what counts; a redelivered mail (same
+ * Message-ID) counts once.
  */
 export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, mail: ParsedLeadEmail, to: string): Promise<void> {
   const content = replyText(mail.text);
@@ -90,5 +91,5 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
       now,
     }),
   );
-  if (lead?.recorded && !optOut) await answerRecordedReply(ctx, lead, content, 'email');
+  if (lead?.recorded && !optOut) ctx.background.start('answer email reply', () => answerRecordedReply(ctx, lead, content, 'email'));
 }

@@ -47,8 +47,8 @@ export async function handleCarrierStatus(ctx: AppContext, params: Record<string
 
 /**
  * An inbound SMS: recorded on its lead, stops its cadence, handles opt-out keywords, and
- * then (outside the transaction, since the model is asked first) gets an AI answer, queued
- * on autopilot or held for approval. A webhook the carrier retries is answered once.
+ * then gets an AI answer in the background (the webhook is answered first), queued on
+ * autopilot or held for approval. A webhook the carrier retries is answered once.
  */
 export async function handleInboundSms(ctx: AppContext, params: Record<string, string>): Promise<void> {
   if (!params.From || !params.MessageSid) return;
@@ -73,5 +73,6 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
       })
     );
   });
-  if (lead?.recorded && !optOut) await answerRecordedReply(ctx, lead, body, 'text');
+  // the model may take longer than the carrier waits for this webhook's answer
+  if (lead?.recorded && !optOut) ctx.background.start('answer SMS reply', () => answerRecordedReply(ctx, lead, body, 'text'));
 }
