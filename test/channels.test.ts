@@ -65,7 +65,7 @@ describe('Twilio-compatible SMS and calls', () => {
     assert.equal(message.provider, 'twilio');
     const sent = twilio.created.find((c) => c.sid === message.providerMessageId)!;
     assert.equal(sent.resource, 'Messages');
-    assert.deepEqual(sent.params, { To: lead.phone, From: twilio.from, Body: 'Hi Ada', StatusCallback: `${app.url}/api/webhook/twilio/status` });
+    assert.deepEqual(sent.params, { To: lead.phone, From: twilio.from, Body: 'Hi Ada', StatusCallback: `${app.url}/api/webhook/twilio/status?message=${message._id}` });
     assert.equal(sent.idempotencyToken, message.idempotencyKey);
   });
 
@@ -416,6 +416,55 @@ describe('the CRM timeline', () => {
     const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
     assert.equal(messages[0].status, 'failed');
     assert.deepEqual(await timelineOf(lead._id), []);
+  });
+});
+
+describe('a carrier status that arrives before the send is recorded', () => {
+  test('is held on the message and applied when the worker records the send', async () => {
+    twilio.callBackBeforeAnswering({ MessageStatus: 'delivered' });
+    const { messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const [message] = messages;
+    assert.equal(message.status, 'delivered');
+    assert.equal(message.deliveredAt, message.sentAt);
+    assert.ok(message.providerMessageId);
+  });
+
+  test('an early "sent" changes nothing and a later final status still applies', async () => {
+    twilio.callBackBeforeAnswering({ MessageStatus: 'sent' });
+    const { messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    assert.equal(messages[0].status, 'sent');
+    const res = await carrierPost(`/api/webhook/twilio/status?message=${messages[0]._id}`, { MessageSid: messages[0].providerMessageId, MessageStatus: 'undelivered' });
+    assert.equal(res.status, 204);
+    assert.equal((await messagesOf(app, acme, messages[0].leadId))[0].status, 'undelivered');
+  });
+
+  test('an unanswered campaign call reported early is still retried', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const campaign = (await app.request('POST', '/api/campaigns', {
+      token: acme.token,
+      body: { name: 'Quick dialer', agentId: callAgentId, maxRetries: 1, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
+    })).body.data;
+    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    twilio.callBackBeforeAnswering({ CallStatus: 'no-answer' });
+    await runWorker();
+    const calls = await messagesOf(app, acme, lead._id);
+    assert.deepEqual(calls.map((c) => [c.status, c.origin, c.callAttempt]), [
+      ['no_answer', 'follow_up', 1],
+      ['queued', 'call_retry', 2],
+    ]);
+    assert.equal(calls[1].nextAttemptAt, new Date(app.clock.now().getTime() + 10 * MINUTE).toISOString());
+  });
+
+  test('a status for a message id that is not ours or not being sent is ignored', async () => {
+    const { messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const before = messages[0];
+    for (const query of ['?message=ffffffffffffffffffffffff', '?message=not-an-id', `?message=${before._id}`]) {
+      const res = await carrierPost(`/api/webhook/twilio/status${query}`, { MessageSid: 'SM' + '9'.repeat(32), MessageStatus: 'delivered' });
+      assert.equal(res.status, 204, query);
+    }
+    const [after] = await messagesOf(app, acme, before.leadId);
+    assert.equal(after.status, 'sent', 'a callback whose sid is not the message\'s moves nothing');
   });
 });
 

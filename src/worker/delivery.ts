@@ -3,6 +3,7 @@ import { insertSystemActivities } from '../modules/activities/store.ts';
 import { closeChannels, createChannels, type Channels } from '../modules/channels/channels.ts';
 import { PermanentDeliveryError } from '../modules/channels/provider.ts';
 import { replyAddressOf } from '../modules/replies/service.ts';
+import { followCarrierStatus } from '../modules/webhooks-twilio/service.ts';
 import { sentMessageActivity } from '../modules/messages/timeline.ts';
 import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
@@ -92,8 +93,10 @@ export async function deliverOnce(ctx: AppContext, options: { batchSize?: number
   const recordedAt = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const recorded = await recordDeliveryOutcomes(tx, outcomes, recordedAt);
-    const sent = recorded.filter((message) => message.status === 'sent' || message.status === 'delivered');
-    await insertSystemActivities(tx, sent.map(sentMessageActivity), 'system', recordedAt);
+    const wentOut = new Set(outcomes.filter((o) => o.status === 'sent' || o.status === 'delivered').map((o) => o.id));
+    await insertSystemActivities(tx, recorded.filter((message) => wentOut.has(message.id)).map(sentMessageActivity), 'system', recordedAt);
+    // a carrier status that came back before this record (an unanswered call) has its effect now
+    for (const message of recorded) if (wentOut.has(message.id) && message.status !== 'sent') await followCarrierStatus(tx, message, recordedAt);
   });
   return messages.length;
 }

@@ -22,6 +22,11 @@ export interface FakeTwilio {
   failNext(count: number, status?: number): void;
   /** hold every request that arrives from now on until the returned function is called */
   hold(): () => void;
+  /**
+   * For the next message or call created: post this status to its StatusCallback (signed,
+   * awaited) before answering the create request, as a fast carrier may.
+   */
+  callBackBeforeAnswering(status: Record<string, string>): void;
   /** the form body and X-Twilio-Signature header Twilio would send to `url` */
   signed(url: string, params: Record<string, string>): { headers: Record<string, string>; raw: string };
   close(): Promise<void>;
@@ -50,6 +55,16 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   let sequence = 0;
   let held: Promise<void> | undefined;
+  let earlyCallback: Record<string, string> | undefined;
+
+  const sign = (url: string, params: Record<string, string>) => {
+    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
+    const signature = createHmac('sha1', authToken).update(payload).digest('base64');
+    return {
+      headers: { 'x-twilio-signature': signature, 'content-type': 'application/x-www-form-urlencoded' },
+      raw: new URLSearchParams(params).toString(),
+    };
+  };
 
   const fake = {
     accountSid,
@@ -84,6 +99,12 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     const created: CarrierRequest = { resource, sid: `${resource === 'Calls' ? 'CA' : 'SM'}${String(sequence).padStart(32, '0')}`, idempotencyToken: token, params };
     if (token) byToken.set(token, created);
     fake.created.push(created);
+    if (earlyCallback && params.StatusCallback) {
+      const callback = { [resource === 'Calls' ? 'CallSid' : 'MessageSid']: created.sid, AccountSid: accountSid, ...earlyCallback };
+      earlyCallback = undefined;
+      const signed = sign(params.StatusCallback, callback);
+      await fetch(params.StatusCallback, { method: 'POST', headers: signed.headers, body: signed.raw });
+    }
     reply(201, { sid: created.sid, status: 'queued' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,14 +124,10 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
         release();
       };
     },
-    signed(url: string, params: Record<string, string>) {
-      const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
-      const signature = createHmac('sha1', authToken).update(payload).digest('base64');
-      return {
-        headers: { 'x-twilio-signature': signature, 'content-type': 'application/x-www-form-urlencoded' },
-        raw: new URLSearchParams(params).toString(),
-      };
+    callBackBeforeAnswering(status: Record<string, string>) {
+      earlyCallback = status;
     },
+    signed: sign,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }

@@ -21,7 +21,8 @@ function escapeXml(text: string): string {
 /** Form fields of a Messages.json or Calls.json request. */
 export function twilioRequestFields(delivery: Delivery, settings: TwilioSettings): Record<string, string> {
   const fields: Record<string, string> = { To: delivery.to, From: settings.from };
-  if (settings.statusCallbackUrl) fields.StatusCallback = settings.statusCallbackUrl;
+  // the message's own id, so a callback that beats the worker's record of the send still finds it
+  if (settings.statusCallbackUrl) fields.StatusCallback = `${settings.statusCallbackUrl}?message=${encodeURIComponent(delivery.messageId)}`;
   if (delivery.channel === 'text') return { ...fields, Body: delivery.content };
   fields.Twiml = `<Response><Say>${escapeXml(delivery.content)}</Say></Response>`;
   // wait for the answering machine's beep, then the same TwiML speaks the message as a voicemail

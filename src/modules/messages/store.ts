@@ -47,6 +47,8 @@ export interface MessageRow {
   created_by: string | null;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** a carrier's final status that arrived before the send was recorded */
+  early_carrier_status: MessageStatus | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -185,14 +187,17 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
   const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
   return tx.query<MessageRow>(
     `UPDATE messages m SET
-            status = o.status,
+            -- a carrier status that arrived before this record of the send is the newer news
+            status = CASE WHEN o.status = 'sent' THEN COALESCE(m.early_carrier_status, 'sent') ELSE o.status END,
+            early_carrier_status = NULL,
             provider = COALESCE(o.provider, m.provider),
             provider_message_id = COALESCE(o.provider_message_id, m.provider_message_id),
             attempts = m.attempts - CASE WHEN o.attempted THEN 0 ELSE 1 END,
             next_attempt_at = o.next_attempt_at,
             last_error = o.last_error,
             sent_at = CASE WHEN o.status IN ('sent', 'delivered') THEN $9 ELSE m.sent_at END,
-            delivered_at = CASE WHEN o.status = 'delivered' THEN $9 ELSE m.delivered_at END,
+            delivered_at = CASE WHEN o.status = 'delivered' OR (o.status = 'sent' AND m.early_carrier_status = 'delivered') THEN $9
+                                ELSE m.delivered_at END,
             updated_at = $9
        FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[])
             AS o(id, claimed_attempts, status, provider, provider_message_id, attempted, next_attempt_at, last_error)

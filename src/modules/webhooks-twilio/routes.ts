@@ -34,10 +34,20 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
     const errors = { 400: Type.Ref('NativeError'), 403: Type.Ref('NativeError') };
     app.post(
       '/webhook/twilio/status',
-      { config: { public: true }, schema: { tags, summary: 'Twilio message and call status callback (signed)', security: [], body: FormBody, response: { ...errors } } },
+      {
+        config: { public: true },
+        schema: {
+          tags,
+          summary: 'Twilio message and call status callback (signed)',
+          security: [],
+          querystring: Type.Object({ message: Type.Optional(Type.String({ description: 'our message id, in the callback URL we gave' })) }),
+          body: FormBody,
+          response: { ...errors },
+        },
+      },
       async (request, reply) => {
         verify(request, request.body);
-        await handleCarrierStatus(ctx, request.body);
+        await handleCarrierStatus(ctx, request.body, request.query.message);
         return reply.status(204).send();
       },
     );

@@ -4,17 +4,37 @@ import type { MessageRow, MessageStatus } from '../messages/store.ts';
 import type { RepliedLead } from '../replies/store.ts';
 
 /**
- * Applies a carrier status to the message the provider id names. Only a sent message moves
- * (sent → delivered, undelivered, no_answer), so a late or repeated callback never rewinds it.
+ * Applies a carrier status to the message the callback names (by our id when its URL carries
+ * it, else by the provider's). Only a sent message moves (sent → delivered, undelivered,
+ * no_answer), so a late or repeated callback never rewinds it.
  */
-export function applyCarrierStatus(tx: Queryable, providerMessageId: string, status: MessageStatus, now: Date): Promise<MessageRow | undefined> {
+export function applyCarrierStatus(
+  tx: Queryable,
+  callback: { providerMessageId: string; messageId?: string },
+  status: MessageStatus,
+  now: Date,
+): Promise<MessageRow | undefined> {
+  const target = callback.messageId === undefined ? 'provider_message_id = $1' : 'id = $4 AND provider_message_id = $1';
   return maybeOne<MessageRow>(
     tx,
     `UPDATE messages SET status = $2, delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END, updated_at = $3
-      WHERE provider_message_id = $1 AND direction = 'outbound' AND status = 'sent' AND $2 <> 'sent'
+      WHERE ${target} AND direction = 'outbound' AND status = 'sent' AND $2 <> 'sent'
       RETURNING *`,
-    [providerMessageId, status, now],
+    callback.messageId === undefined ? [callback.providerMessageId, status, now] : [callback.providerMessageId, status, now, callback.messageId],
   );
+}
+
+/**
+ * A final status for a message whose send is not recorded yet (still `sending`): kept on the
+ * row, and applied when the worker records the send. False when there is no such message.
+ */
+export async function holdEarlyCarrierStatus(tx: Queryable, messageId: string, status: MessageStatus, now: Date): Promise<boolean> {
+  const held = await tx.query(
+    `UPDATE messages SET early_carrier_status = $2, updated_at = $3
+      WHERE id = $1 AND direction = 'outbound' AND status = 'sending' RETURNING id`,
+    [messageId, status, now],
+  );
+  return held.length > 0;
 }
 
 export interface CampaignRetryContext {
