@@ -77,7 +77,7 @@ describe('carrier rules', () => {
     const call = { messageId: 'm', idempotencyKey: 'k', channel: 'call' as const, to: '+1666', subject: null, content: 'Hi & bye', voicemailEnabled: false };
     assert.deepEqual(twilioRequestFields(call, settings), { To: '+1666', From: '+1555', Twiml: '<Response><Say>Hi &amp; bye</Say></Response>' });
     assert.equal(twilioRequestFields({ ...call, voicemailEnabled: true }, settings).MachineDetection, 'DetectMessageEnd');
-    assert.deepEqual(twilioRequestFields({ ...call, channel: 'text' }, { ...settings, statusCallbackUrl: 'https://h/cb' }), { To: '+1666', From: '+1555', StatusCallback: 'https://h/cb', Body: 'Hi & bye' });
+    assert.deepEqual(twilioRequestFields({ ...call, channel: 'text' }, { ...settings, statusCallbackUrl: 'https://h/cb' }), { To: '+1666', From: '+1555', StatusCallback: 'https://h/cb?message=m', Body: 'Hi & bye' });
   });
 });
 
