@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { statementText, type Queryable } from '../src/db/database.ts';
-import { readLeadForChange, writeLeadUpdate } from '../src/modules/leads/store.ts';
+import { readLeadForChange, writeLeadUpdates } from '../src/modules/leads/store.ts';
 import { benchDatabaseUrl, printComparison, runAutocannon, runPgbench, startBenchApp, type BenchApp } from './support.ts';
 
 const SMALL = 10_000;
@@ -40,7 +40,7 @@ async function serviceStatementsScript(org: { organizationId: string; userId: st
   const id = idFor(1);
   const now = new Date();
   await readLeadForChange(recorder, org.organizationId, id, { stage: 'Contacted', pipelineId: null }, false);
-  await writeLeadUpdate(recorder, {
+  await writeLeadUpdates(recorder, [{
     organizationId: org.organizationId,
     id,
     now,
@@ -50,17 +50,21 @@ async function serviceStatementsScript(org: { organizationId: string; userId: st
     changes: { stageId: { from: 'new-lead', to: stage.id }, additionalInfo: { from: { score: null }, to: { score: 42 } } },
     activities: [{ id: ACTIVITY_ID, type: 'Stage Change', title: 'Stage changed from New Lead to Contacted', metadata: { toStageId: stage.id } }],
     stageChange: { fromStageId: 'new-lead', toStageId: stage.id, source: null },
-  });
+  }]);
   const variables: Record<string, string> = {};
+  const expressionOf = (value: unknown, name: string): string => {
+    if (value === id) return `(${SQL_ID})`;
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) return `ARRAY[${value.map((element, i) => expressionOf(element, `${name}_${i}`)).join(', ')}]`;
+    variables[name] = value instanceof Date ? value.toISOString() : String(value);
+    // the lead is drawn per transaction, and each Stage Change activity needs an id of its own
+    let expression = `:${name}`;
+    if (typeof value === 'string' && value.includes(id)) expression = `replace(${expression}, '${id}', ${SQL_ID})`;
+    if (typeof value === 'string' && value.includes(ACTIVITY_ID)) expression = `replace(${expression}, '${ACTIVITY_ID}', substr(md5(random()::text), 1, 24))`;
+    return expression;
+  };
   const statements = captured.map(({ text, params }, statement) =>
-    text.replace(/\$(\d+)/g, (_, number: string) => {
-      const value = params[Number(number) - 1];
-      if (value === id) return `(${SQL_ID})`;
-      if (value === null || value === undefined) return 'NULL';
-      const name = `s${statement}p${number}`;
-      variables[name] = value instanceof Date ? value.toISOString() : String(value);
-      return typeof value === 'string' && value.includes(ACTIVITY_ID) ? `replace(:${name}, '${ACTIVITY_ID}', substr(md5(random()::text), 1, 24))` : `:${name}`;
-    }),
+    text.replace(/\$(\d+)/g, (_, number: string) => expressionOf(params[Number(number) - 1], `s${statement}p${number}`)),
   );
   return { script: `\\set n random(1, :count)\n${statements.join(';\n')};\n`, variables };
 }

@@ -46,7 +46,7 @@ import {
   readLeadForChange,
   recordLeadCreated,
   softDeleteLead,
-  writeLeadUpdate,
+  writeLeadUpdates,
   type LeadColumns,
   type LeadEventRow,
   type LeadFilters,
@@ -56,6 +56,7 @@ import {
   type StageRef,
   type SystemActivity,
 } from './store.ts';
+import { leadWritesOf } from './write-batcher.ts';
 
 export const LEAD_NOT_FOUND = 'Lead not found';
 export const LEAD_EXISTS = 'Lead already exists';
@@ -618,8 +619,9 @@ async function changeLead(
   const write = planUpdate(before, { ...columns, ...followUp }, stage, patch, options, now, actor);
   const dedupeKey = write.columns.dedupe_key;
   if (!locked && dedupeKey) return undefined;
-  const apply = () =>
-    writeLeadUpdate(db, { ...write, organizationId, id, now, actor: actorOf(actor), atVersion: locked ? undefined : before.version });
+  const leadWrite = { ...write, organizationId, id, now, actor: actorOf(actor), atVersion: locked ? undefined : before.version };
+  // in a transaction the write is the transaction's; otherwise it may share a statement with other requests' writes
+  const apply = async () => (locked ? (await writeLeadUpdates(db, [leadWrite]))[0] : leadWritesOf(db).submit(leadWrite));
   try {
     const row = dedupeKey ? await withDuplicateCheck(db, organizationId, dedupeKey, apply) : await apply();
     return row && toLead(row);

@@ -242,52 +242,73 @@ export interface LeadWrite {
   atVersion?: number;
 }
 
+/** The column names a write sets: writes with the same ones can share one statement. */
+export function leadWriteShape(write: LeadWrite): string {
+  return Object.keys(write.columns)
+    .filter((name) => (write.columns as Record<string, unknown>)[name] !== undefined)
+    .map(column)
+    .join(',');
+}
+
 /**
- * Applies an update and everything that goes with it in ONE statement: the lead row
+ * Applies updates and everything that goes with each in ONE statement: the lead row
  * (version + 1, custom fields merged in SQL), its event, the system activities and the
- * stage-history row. Undefined when nothing was written: the lead is gone, or it is no
- * longer at `atVersion`.
+ * stage-history row. The writes travel as one JSON array, their column values typed by the
+ * leads row type (`jsonb_populate_record`). They must share one shape (`leadWriteShape`) and
+ * name distinct leads. Each answer is undefined when nothing was written for that write:
+ * the lead is gone, or it is no longer at `atVersion`.
  */
-export async function writeLeadUpdate(db: Queryable, write: LeadWrite): Promise<LeadRow | undefined> {
-  const names = Object.keys(write.columns).filter((name) => (write.columns as Record<string, unknown>)[name] !== undefined);
-  const fixed = [
-    write.organizationId, // $1
-    write.id, // $2
-    write.now, // $3
-    write.actor.userId, // $4
-    write.actor.label, // $5
-    JSON.stringify(write.changes), // $6
-    JSON.stringify(write.activities), // $7
-    write.stageChange?.fromStageId ?? null, // $8
-    write.stageChange ? true : false, // $9
-    write.stageChange?.source ?? null, // $10
-    write.additionalInfoPatch === undefined ? null : JSON.stringify(write.additionalInfoPatch), // $11
-    write.atVersion ?? null, // $12
-  ];
-  const assignments = names.map((name, i) => `${column(name)} = $${fixed.length + i + 1}`);
-  const values = names.map((name) => param(name, (write.columns as Record<string, unknown>)[name]));
+export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Promise<(LeadRow | undefined)[]> {
+  const names = leadWriteShape(writes[0]).split(',').filter(Boolean);
+  const batch = writes.map((write) => ({
+    organization_id: write.organizationId,
+    id: write.id,
+    at: write.now,
+    actor_user_id: write.actor.userId,
+    actor: write.actor.label,
+    changes: write.changes,
+    activities: write.activities,
+    from_stage_id: write.stageChange?.fromStageId ?? null,
+    stage_changed: write.stageChange !== undefined,
+    source: write.stageChange?.source ?? null,
+    info_patch: write.additionalInfoPatch ?? null,
+    at_version: write.atVersion ?? null,
+    columns: write.columns,
+  }));
   const rows = await db.query<LeadRow>(
-    prepared(`WITH updated AS (
-       UPDATE leads SET ${assignments.map((a) => `${a}, `).join('')}
-              additional_info = CASE WHEN $11::jsonb IS NULL THEN additional_info ELSE jsonb_merge_patch(additional_info, $11::jsonb) END,
-              version = version + 1, updated_at = $3
-        WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL AND ($12::int IS NULL OR version = $12::int)
-        RETURNING *
+    prepared(`WITH w AS (
+       SELECT x.*, jsonb_populate_record(NULL::leads, x.columns) AS c
+         FROM jsonb_to_recordset($1::jsonb) AS x(organization_id text, id text, at timestamptz, actor_user_id text, actor text,
+              changes jsonb, activities jsonb, from_stage_id text, stage_changed boolean, source text, info_patch jsonb,
+              at_version int, columns jsonb)
+     ), updated AS (
+       UPDATE leads l SET ${names.map((name) => `${name} = (w.c).${name}, `).join('')}
+              additional_info = CASE WHEN w.info_patch IS NULL THEN l.additional_info ELSE jsonb_merge_patch(l.additional_info, w.info_patch) END,
+              version = l.version + 1, updated_at = w.at
+         FROM w
+        WHERE l.organization_id = w.organization_id AND l.id = w.id AND l.deleted_at IS NULL
+          AND (w.at_version IS NULL OR l.version = w.at_version)
+        RETURNING l.*
+     ), written AS (
+       SELECT u.organization_id, u.id, u.stage_id, u.configuration_id, w.at, w.actor_user_id, w.actor, w.changes, w.activities,
+              w.from_stage_id, w.stage_changed, w.source
+         FROM updated u JOIN w ON w.organization_id = u.organization_id AND w.id = u.id
      ), event AS (
        INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
-       SELECT organization_id, id, $4, $5, 'updated', $6::jsonb, $3 FROM updated
+       SELECT organization_id, id, actor_user_id, actor, 'updated', changes, at FROM written
      ), activities AS (
        INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, metadata, created_by, created_at, updated_at)
-       SELECT a.id, u.organization_id, u.id, a.type, a.title, $3, true, a.metadata, $5, $3, $3
-         FROM updated u, jsonb_to_recordset($7::jsonb) AS a(id text, type text, title text, metadata jsonb)
+       SELECT a.id, t.organization_id, t.id, a.type, a.title, t.at, true, a.metadata, t.actor, t.at, t.at
+         FROM written t, jsonb_to_recordset(t.activities) AS a(id text, type text, title text, metadata jsonb)
      ), history AS (
        INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
-       SELECT organization_id, id, $8, stage_id, $10, configuration_id, $5, $3 FROM updated WHERE $9::boolean
+       SELECT organization_id, id, from_stage_id, stage_id, source, configuration_id, actor, at FROM written WHERE stage_changed
      )
      SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.id = u.stage_id`),
-    [...fixed, ...values],
+    [JSON.stringify(batch)],
   );
-  return rows[0];
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return writes.map((write) => byId.get(write.id));
 }
 
 /** The creation's event, its System activity and its first stage-history row. */
