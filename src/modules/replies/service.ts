@@ -6,21 +6,12 @@ import { answerReply } from '../ai/conversation.ts';
 import type { ParsedLeadEmail } from '../inbound/parse.ts';
 import { isOptOut } from '../webhooks-twilio/rules.ts';
 import { parseReplyAddress, replyAddress, replyText } from './rules.ts';
-import { cancelPendingTouches, findOutboundEmail, insertInboundMessage, markLeadReplied, type RepliedLead } from './store.ts';
+import { cancelPendingTouches, findOutboundEmail, insertInboundMessage, markLeadReplied, type InboundMessage, type RepliedLead } from './store.ts';
 
 const REPLY_TAG = 'reply-address';
 
-export interface IncomingReply {
-  id: string;
-  channel: 'text' | 'email';
-  subject: string | null;
-  content: string;
-  from: string;
-  to: string;
-  provider: string;
-  providerMessageId: string;
+export interface IncomingReply extends Omit<InboundMessage, 'lead'> {
   optOut: boolean;
-  now: Date;
 }
 
 /**
