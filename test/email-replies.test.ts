@@ -7,7 +7,7 @@ import { deliverOnce, releaseChannels } from '../src/worker/delivery.ts';
 import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
 import { createLead, leadRow, messagesOf, scheduleLead } from './support/followups.ts';
 import { approvalsOf } from './support/intake.ts';
-import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 const REPLY_DOMAIN = 'reply.acme.test';
@@ -134,6 +134,41 @@ describe('email replies', () => {
     const { lead, email, replyTo } = await leadEmailed();
     await send({ from: email, to: replyTo.toUpperCase(), subject: 'Re', text: 'ok' });
     assert.equal((await leadRow(app, lead._id)).has_replied, true);
+  });
+});
+
+describe('email replies through POST /api/inbound/email (a hosted mail service)', () => {
+  const raw = (from: string, to: string, text: string, messageId: string) =>
+    [`From: ${from}`, `To: ${to}`, 'Subject: Re: following up', `Message-ID: ${messageId}`, 'Content-Type: text/plain; charset=utf-8', '', text].join('\r\n');
+
+  test("the organization's own reply address makes the mail that lead's reply", async () => {
+    const { lead, email, replyTo } = await leadEmailed();
+    const apiKey = await apiKeyFor(app, acme);
+    const res = await app.request('POST', '/api/inbound/email', {
+      token: apiKey,
+      raw: raw(email, replyTo, 'Happy to talk.\r\n\r\n> Hi Ada', '<http-reply@client.example.com>'),
+      headers: { 'content-type': 'message/rfc822' },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.data, [{ contactId: lead._id, created: false, contacted: false, approvalId: null, messageId: null, reply: true }]);
+    const row = await leadRow(app, lead._id);
+    assert.equal(row.has_replied, true);
+    assert.equal(row.follow_up_step, -1);
+    assert.equal((await messagesOf(app, acme, lead._id)).find((m) => m.direction === 'inbound')?.content, 'Happy to talk.');
+  });
+
+  test("another organization's key cannot post a reply to this organization's email: 404, nothing changes", async () => {
+    const { lead, email, replyTo } = await leadEmailed();
+    const globex = await registerOrganization(app, 'Globex');
+    const res = await app.request('POST', '/api/inbound/email', {
+      token: await apiKeyFor(app, globex),
+      raw: raw(email, replyTo, 'STOP', '<foreign@client.example.com>'),
+      headers: { 'content-type': 'message/rfc822' },
+    });
+    assert.equal(res.status, 404, res.text);
+    const row = await leadRow(app, lead._id);
+    assert.equal(row.has_replied, false);
+    assert.equal(row.opted_out, false);
   });
 });
 

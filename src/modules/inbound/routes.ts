@@ -59,7 +59,7 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
           tags: ['Email'],
-          summary: 'Inbound lead email from a hosted mail service: raw MIME (message/rfc822) or a SendGrid-style multipart form (API key only)',
+          summary: "Inbound lead email (or a lead's reply to our email) from a hosted mail service: raw MIME (message/rfc822) or a SendGrid-style multipart form (API key only)",
           querystring: InboundEmailQuery,
           response: { 200: InboundEmailResponse, ...nativeErrors(404, 415) },
         },
@@ -71,9 +71,12 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         else if (Buffer.isBuffer(request.body)) email = { raw: request.body, envelopeRecipients: [] };
         else throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822 (raw MIME) or multipart/form-data');
         if (request.query.to) email.envelopeRecipients = request.query.to.split(',').map((to) => to.trim());
-        const results = await receiveEmailOverHttp(ctx, principal, { ...email, configurationId: request.query.configurationId });
+        const { routed, replied } = await receiveEmailOverHttp(ctx, principal, { ...email, configurationId: request.query.configurationId });
         return ok(
-          results.map((r) => ({ contactId: r.lead.id, created: r.created, contacted: r.contacted, approvalId: r.approvalId, messageId: r.messageId })),
+          [
+            ...routed.map((r) => ({ contactId: r.lead.id, created: r.created, contacted: r.contacted, approvalId: r.approvalId, messageId: r.messageId, reply: false })),
+            ...replied.map((lead) => ({ contactId: lead.id, created: false, contacted: false, approvalId: null, messageId: null, reply: true })),
+          ],
           'Email processed',
         );
       },

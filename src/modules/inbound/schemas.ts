@@ -14,6 +14,7 @@ export const InboundEmailResponse = Envelope(
       contacted: Type.Boolean({ description: 'whether a first message was queued or put up for approval' }),
       approvalId: Nullable(Type.String()),
       messageId: Nullable(Type.String()),
+      reply: Type.Boolean({ description: "true when the mail is the lead's reply to one of our emails (its cadence stopped)" }),
     }),
   ),
 );

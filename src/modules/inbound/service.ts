@@ -5,6 +5,8 @@ import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from
 import type { IncomingContact } from '../intake/contact.ts';
 import { routeLead, type RoutingResult } from '../intake/route.ts';
 import { ownActiveConfiguration } from '../intake/service.ts';
+import { receiveEmailReply, replyTargets } from '../replies/service.ts';
+import type { RepliedLead } from '../replies/store.ts';
 import { parseLeadEmail } from './parse.ts';
 
 /** The active configurations the recipients belong to, each once (addresses are case-insensitive). */
@@ -29,21 +31,25 @@ export async function routeEmail(ctx: AppContext, configurations: RoutingConfigu
 /**
  * Hosted inbound mail (POST /api/inbound/email): the configuration is the one named by
  * `configurationId`, else the one the recipients (the envelope's, else the message's To and
- * Cc) belong to; it must be the caller's organization's.
+ * Cc) belong to; it must be the caller's organization's. A recipient that is the reply
+ * address of one of the organization's emails makes the mail that lead's reply.
  */
 export async function receiveEmailOverHttp(
   ctx: AppContext,
   principal: Principal,
   email: { raw: Buffer | string; envelopeRecipients: string[]; configurationId?: string },
-): Promise<RoutingResult[]> {
+): Promise<{ routed: RoutingResult[]; replied: RepliedLead[] }> {
   const parsed = await parseLeadEmail(email.raw);
   let configurations: RoutingConfiguration[];
+  let replies: { to: string; lead: RepliedLead }[] = [];
   if (email.configurationId) {
     configurations = [await ownActiveConfiguration(ctx, principal, email.configurationId)];
   } else {
     const recipients = email.envelopeRecipients.length > 0 ? email.envelopeRecipients : parsed.recipients;
     configurations = (await configurationsForRecipients(ctx, recipients)).filter((c) => c.organizationId === principal.organizationId);
-    if (configurations.length === 0) throw notFound('No active lead management configuration has this inbound address');
+    replies = (await replyTargets(ctx, recipients)).filter((reply) => reply.lead.organization_id === principal.organizationId);
+    if (configurations.length === 0 && replies.length === 0) throw notFound('No active lead management configuration has this inbound address');
   }
-  return routeEmail(ctx, configurations, parsed.contact);
+  for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
+  return { routed: await routeEmail(ctx, configurations, parsed.contact), replied: replies.map((reply) => reply.lead) };
 }
