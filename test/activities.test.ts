@@ -140,3 +140,31 @@ describe('heat score', () => {
     assert.equal(current.hotLabel, 'hot');
   });
 });
+
+describe('engagement counts kept on the lead', () => {
+  const counts = async (leadId: string) =>
+    (await app.db.query<{ kept: string; counted: string }>(
+      `SELECT l.replies || '/' || l.completed_meetings AS kept,
+              (SELECT count(*) FILTER (WHERE responded) || '/' || count(*) FILTER (WHERE completed AND type IN ('Demo', 'Meeting'))
+                 FROM lead_activities a WHERE a.organization_id = l.organization_id AND a.lead_id = l.id) AS counted
+         FROM leads l WHERE l.id = $1`,
+      [leadId],
+    ))[0];
+
+  test('follow every timeline write (added, changed either way, retyped) and match a count of the timeline', async () => {
+    const lead = await newLead();
+    const now = app.clock.now().toISOString();
+    const reply = (await addActivity(lead._id, { type: 'Message', responded: true, date: now })).body.data;
+    const demo = (await addActivity(lead._id, { type: 'Demo', completed: true, date: now })).body.data;
+    await addActivity(lead._id, { type: 'Call', completed: true, date: now });
+    assert.deepEqual(await counts(lead._id), { kept: '1/1', counted: '1/1' });
+    const patch = (id: string, body: unknown) => app.request('PATCH', `/api/leads/${lead._id}/activities/${id}`, { token: admin.token, body });
+    assert.equal((await patch(reply.id, { responded: false })).status, 200);
+    assert.equal((await patch(demo.id, { type: 'Call' })).status, 200);
+    assert.deepEqual(await counts(lead._id), { kept: '0/0', counted: '0/0' });
+    assert.equal((await patch(demo.id, { type: 'Meeting' })).status, 200);
+    assert.deepEqual(await counts(lead._id), { kept: '0/1', counted: '0/1' });
+    // and the heat follows the kept counts: one completed meeting (10) + recency (25)
+    assert.equal((await getLead(lead._id)).hotScore, 35);
+  });
+});

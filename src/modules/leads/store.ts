@@ -40,14 +40,15 @@ export interface LeadRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  /** heat inputs kept by triggers on lead_activities: responded activities, completed demos and meetings */
+  replies: number;
+  completed_meetings: number;
 }
 
-/** A lead locked for update, with what the heat score needs and the stage it moves to. */
+/** A lead read for update, with its stage's place (a heat input) and the stage it moves to. */
 export interface LockedLeadRow extends LeadRow {
   stage_position: number | null;
   stage_count: number | null;
-  replies: number;
-  completed_meetings: number;
   target_stage: StageRef | null;
 }
 
@@ -146,8 +147,8 @@ const STAGE_LOOKUP = (organization: string, reference: string, pipeline: string)
    LIMIT 1`;
 
 /**
- * Reads a live lead for an update, with (in the same statement) the heat score's inputs and,
- * when the update moves it, the target stage: a stage id or name within `pipelineId` (else
+ * Reads a live lead for an update, with (in the same statement) its stage's place in its
+ * pipeline and, when the update moves it, the target stage: a stage id or name within `pipelineId` (else
  * the lead's pipeline), or the first stage of `pipelineId`. With `lock`, the row stays
  * locked for the rest of the transaction.
  */
@@ -164,16 +165,11 @@ export function readLeadForChange(
 const readForChange = (lock: boolean) =>
   prepared(`SELECT l.*, s.name AS stage_name, s.position AS stage_position,
             (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS stage_count,
-            a.replies, a.completed_meetings,
             CASE WHEN t.id IS NULL THEN NULL
                  ELSE json_build_object('id', t.id, 'pipeline_id', t.pipeline_id, 'name', t.name, 'position', t.position, 'count', t.count) END
               AS target_stage
        FROM leads l
        LEFT JOIN pipeline_stages s ON s.id = l.stage_id
-       CROSS JOIN LATERAL (
-         SELECT count(*) FILTER (WHERE responded)::int AS replies,
-                count(*) FILTER (WHERE completed AND type IN ('Demo', 'Meeting'))::int AS completed_meetings
-           FROM lead_activities WHERE organization_id = l.organization_id AND lead_id = l.id) a
        LEFT JOIN LATERAL (${STAGE_LOOKUP('l.organization_id', '$3::text', 'COALESCE($4::text, l.pipeline_id)')}) t
          ON $3::text IS NOT NULL OR $4::text IS NOT NULL
       WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL
