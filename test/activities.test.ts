@@ -167,4 +167,13 @@ describe('engagement counts kept on the lead', () => {
     // and the heat follows the kept counts: one completed meeting (10) + recency (25)
     assert.equal((await getLead(lead._id)).hotScore, 35);
   });
+
+  test("follow Convocore's upserts too (inserted, then changed by the same client id)", async () => {
+    const lead = await newLead();
+    const actor = { organizationId: admin.organizationId, userId: admin.userId, email: admin.email };
+    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'up-1', type: 'Message', responded: true }, { id: 'up-2', type: 'Demo' }]);
+    assert.deepEqual(await counts(lead._id), { kept: '1/0', counted: '1/0' });
+    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'up-1', type: 'Message', responded: false }, { id: 'up-2', type: 'Demo', completed: true }]);
+    assert.deepEqual(await counts(lead._id), { kept: '0/1', counted: '0/1' });
+  });
 });
