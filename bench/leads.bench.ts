@@ -69,7 +69,7 @@ async function serviceStatementsScript(org: { organizationId: string; userId: st
   return { script: `\\set n random(1, :count)\n${statements.join(';\n')};\n`, variables };
 }
 
-/** Loads leads number `from` to `to` in one INSERT … SELECT generate_series, then refreshes statistics. */
+/** Loads leads number `from` to `to` in one INSERT … SELECT generate_series, then refreshes statistics and checkpoints. */
 async function loadLeads(app: BenchApp, org: { organizationId: string; userId: string }, from: number, to: number): Promise<number> {
   const client = new pg.Client({ connectionString: benchDatabaseUrl, options: app.pgOptions });
   await client.connect();
@@ -87,6 +87,8 @@ async function loadLeads(app: BenchApp, org: { organizationId: string; userId: s
       [org.organizationId, org.userId, ID_PREFIX, from, to],
     );
     await client.query('VACUUM ANALYZE leads');
+    // the load's own dirty pages are written now, not by a checkpoint in the middle of a measurement
+    await client.query('CHECKPOINT');
   } finally {
     await client.end();
   }
