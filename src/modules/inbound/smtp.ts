@@ -32,9 +32,9 @@ async function acceptsMailFor(ctx: AppContext, address: string): Promise<boolean
 /**
  * The inbound role's SMTP listener. Mail is accepted only for the inbound address of an
  * active configuration, where it makes a lead, or for the reply address of an email we
- * sent, where it is the lead's reply (anything else: 550 at RCPT). A message is acknowledged (250) only
- * after its lead is committed; a database failure answers 451 so the sender retries, so
- * nothing accepted is ever lost.
+ * sent, where it is the lead's reply (anything else: 550 at RCPT). A message is
+ * acknowledged (250) only after its lead is committed; a database failure answers 451 so
+ * the sender retries, so nothing accepted is ever lost.
  */
 export async function startInboundSmtp(ctx: AppContext, listen: { host: string; port: number }): Promise<InboundSmtp> {
   const server = new SMTPServer({

@@ -238,13 +238,15 @@ export interface LeadWrite {
   atVersion?: number;
 }
 
-/** The column names a write sets: writes with the same ones can share one statement. */
-export function leadWriteShape(write: LeadWrite): string {
+/** The column names a write sets. */
+function columnsSet(write: LeadWrite): string[] {
   return Object.keys(write.columns)
     .filter((name) => (write.columns as Record<string, unknown>)[name] !== undefined)
-    .map(column)
-    .join(',');
+    .map(column);
 }
+
+/** Writes with the same shape (the same columns set) can share one statement. */
+export const leadWriteShape = (write: LeadWrite): string => columnsSet(write).join(',');
 
 /**
  * Applies updates and everything that goes with each in ONE statement: the lead row
@@ -255,7 +257,7 @@ export function leadWriteShape(write: LeadWrite): string {
  * the lead is gone, or it is no longer at `atVersion`.
  */
 export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Promise<(LeadRow | undefined)[]> {
-  const names = leadWriteShape(writes[0]).split(',').filter(Boolean);
+  const names = columnsSet(writes[0]);
   const batch = writes.map((write) => ({
     organization_id: write.organizationId,
     id: write.id,

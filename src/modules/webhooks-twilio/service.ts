@@ -4,8 +4,8 @@ import { isId, newId } from '../../lib/ids.ts';
 import { nextOpening } from '../followups/business-hours.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import type { MessageRow } from '../messages/store.ts';
-import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
 import { answerRecordedReply, recordReply } from '../replies/service.ts';
+import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
 import { applyCarrierStatus, campaignOfMessageLead, findReplyTarget, holdEarlyCarrierStatus, markReachedMaxRetries } from './store.ts';
 
 const MINUTE_MS = 60_000;
