@@ -93,7 +93,7 @@ export default async function dispatchBench(): Promise<void> {
     const rows: Record<string, string>[] = [];
     const bare = await bareClaimLoop(1);
     rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.toFixed(0), 'vs bare': '1.000' });
-    for (const workers of [1, 2, 4]) {
+    for (const workers of (process.env.BENCH_DISPATCH_WORKERS || '1,2,4').split(',').map(Number)) {
       const rate = await endToEnd(workers, twilio);
       rows.push({ run: `end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`, 'leads/s': rate.toFixed(0), 'vs bare': (rate / bare).toFixed(3) });
     }

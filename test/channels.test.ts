@@ -38,8 +38,9 @@ after(async () => {
   await smtp.close();
 });
 
+/** As the worker role runs: dispatch delivers its own touches, delivery loops the rest of the outbox. */
 async function runWorker(): Promise<void> {
-  while ((await runDispatcherOnce(app.ctx)) > 0);
+  while ((await runDispatcherOnce(app.ctx, { deliverInline: true })) > 0);
   while ((await deliverOnce(app.ctx)) > 0);
 }
 
@@ -363,6 +364,63 @@ describe('delivery lease', () => {
     ], app.clock.now());
     assert.deepEqual(late, []);
     assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+  });
+});
+
+describe('touches the dispatching worker delivers itself', () => {
+  const dueLead = async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    return lead;
+  };
+
+  test('go out in the dispatching call, as the first attempt, with nothing left for the delivery loops', async () => {
+    const lead = await dueLead();
+    assert.equal(await runDispatcherOnce(app.ctx, { deliverInline: true }), 1);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts, message.provider], ['sent', 1, 'twilio']);
+    assert.equal(twilio.created.filter((c) => c.idempotencyToken === message.idempotencyKey).length, 1);
+    assert.equal(await deliverOnce(app.ctx), 0);
+  });
+
+  test('without inline delivery they wait in the outbox, queued, for a delivery loop', async () => {
+    const lead = await dueLead();
+    await runDispatcherOnce(app.ctx);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts], ['queued', 0]);
+    assert.equal(await deliverOnce(app.ctx), 1);
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+  });
+
+  test('are written under a delivery lease: if the worker stalls or dies, a delivery loop takes them over when it ends, and the carrier creates each once', async () => {
+    const lead = await dueLead();
+    const release = twilio.hold();
+    const stalled = runDispatcherOnce(app.ctx, { deliverInline: true });
+    let takeover: Promise<number> | undefined;
+    try {
+      // bounded wait for the batch to commit; the carrier then holds its request
+      let message;
+      for (let i = 0; i < 200 && message?.status !== 'sending'; i++) {
+        [message] = await messagesOf(app, acme, lead._id);
+        if (message?.status !== 'sending') await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual([message.status, message.attempts], ['sending', 1]);
+      assert.equal(message.nextAttemptAt, new Date(app.clock.now().getTime() + DELIVERY_LEASE_MS).toISOString());
+      assert.equal(await deliverOnce(app.ctx), 0, 'the lease holds the row');
+      app.clock.advance(DELIVERY_LEASE_MS);
+      takeover = deliverOnce(app.ctx);
+      for (let i = 0; i < 200 && (await messagesOf(app, acme, lead._id))[0].attempts !== 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      release();
+    }
+    assert.equal(await stalled, 1);
+    assert.equal(await takeover, 1);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts], ['sent', 2]);
+    assert.equal(twilio.created.filter((c) => c.idempotencyToken === message.idempotencyKey).length, 1);
+    const timeline = (await app.request('GET', `/api/leads/${lead._id}/activities`, { token: acme.token })).body.data;
+    assert.equal(timeline.filter((activity: any) => activity.metadata?.messageId === message._id).length, 1);
   });
 });
 

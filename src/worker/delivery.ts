@@ -4,8 +4,8 @@ import { closeChannels, createChannels, type Channels } from '../modules/channel
 import { PermanentDeliveryError } from '../modules/channels/provider.ts';
 import { replyAddressOf } from '../modules/replies/service.ts';
 import { followCarrierStatus } from '../modules/webhooks-twilio/service.ts';
-import { sentMessageActivity } from '../modules/messages/timeline.ts';
-import { claimOutbox, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
+import { sentMessageActivity, type SentMessage } from '../modules/messages/timeline.ts';
+import { claimOutbox, findMessage, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_BATCH = 100;
@@ -37,7 +37,11 @@ export async function releaseChannels(ctx: AppContext): Promise<void> {
   if (channels) await closeChannels(channels);
 }
 
-async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Promise<DeliveryOutcome> {
+/** What delivery needs of a claimed outbox row: what the provider is sent, and its timeline entry. */
+export type DeliverableMessage = SentMessage &
+  Pick<ClaimedMessage, 'attempts' | 'idempotency_key' | 'voicemail_enabled' | 'lead_reachable'>;
+
+async function deliver(ctx: AppContext, message: DeliverableMessage, now: Date): Promise<DeliveryOutcome> {
   const outcome = { id: message.id, claimedAttempts: message.attempts, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
   if (!message.lead_reachable) return { ...outcome, status: 'canceled', lastError: 'the lead opted out or was deleted before delivery' };
   if (!message.to_address) {
@@ -72,12 +76,35 @@ async function deliver(ctx: AppContext, message: ClaimedMessage, now: Date): Pro
 }
 
 /**
- * One delivery batch: claims due outbox rows under a lease (one short statement), hands them
- * to their providers with their idempotency keys outside any transaction, then records every
- * outcome — and the timeline activity of each message that went out — in one short
- * transaction, for the rows the lease still holds. If the process dies in between, the rows
- * stay `sending` until the lease ends and are then claimed again and sent with the same key,
- * which the provider dedupes. Returns how many rows it handled.
+ * Hands claimed outbox rows to their providers with their idempotency keys, outside any
+ * transaction, then records every outcome — and the timeline activity of each message that
+ * went out — in one short transaction, for the rows their claim still holds.
+ */
+export async function deliverClaimed(ctx: AppContext, messages: DeliverableMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const attemptedAt = ctx.clock.now();
+  const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, attemptedAt)));
+  const recordedAt = ctx.clock.now();
+  const sentOut = new Set(outcomes.filter((o) => o.status === 'sent' || o.status === 'delivered').map((o) => o.id));
+  await ctx.db.transaction(async (tx) => {
+    const recorded = await recordDeliveryOutcomes(tx, outcomes, recordedAt);
+    const wentOut = recorded.filter((row) => sentOut.has(row.id));
+    const recordedIds = new Set(wentOut.map((row) => row.id));
+    await insertSystemActivities(tx, messages.filter((message) => recordedIds.has(message.id)).map(sentMessageActivity), 'system', recordedAt);
+    // a carrier status that came back before this record (an unanswered call) has its effect now
+    for (const { id, status } of wentOut) {
+      if (status === 'sent') continue;
+      const message = messages.find((m) => m.id === id)!;
+      await followCarrierStatus(tx, (await findMessage(tx, message.organization_id, id))!, recordedAt);
+    }
+  });
+}
+
+/**
+ * One delivery batch: claims due outbox rows under a lease (one short statement) and
+ * delivers them (`deliverClaimed`). If the process dies in between, the rows stay `sending`
+ * until the lease ends and are then claimed again and sent with the same key, which the
+ * provider dedupes. Returns how many rows it handled.
  */
 export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
   const now = ctx.clock.now();
@@ -88,15 +115,6 @@ export async function deliverOnce(ctx: AppContext, options: { batchSize?: number
     options.batchSize ?? DEFAULT_DELIVERY_BATCH,
     MAX_DELIVERY_ATTEMPTS,
   );
-  if (messages.length === 0) return 0;
-  const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, now)));
-  const recordedAt = ctx.clock.now();
-  await ctx.db.transaction(async (tx) => {
-    const recorded = await recordDeliveryOutcomes(tx, outcomes, recordedAt);
-    const wentOut = new Set(outcomes.filter((o) => o.status === 'sent' || o.status === 'delivered').map((o) => o.id));
-    await insertSystemActivities(tx, recorded.filter((message) => wentOut.has(message.id)).map(sentMessageActivity), 'system', recordedAt);
-    // a carrier status that came back before this record (an unanswered call) has its effect now
-    for (const message of recorded) if (wentOut.has(message.id) && message.status !== 'sent') await followCarrierStatus(tx, message, recordedAt);
-  });
+  await deliverClaimed(ctx, messages);
   return messages.length;
 }

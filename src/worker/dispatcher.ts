@@ -14,11 +14,18 @@ import { followUpIdempotencyKey, planDueTouch, type DueTouch } from '../modules/
 import type { FollowUpStep } from '../modules/followups/schedule.ts';
 import { insertOutboundBatch, type OutboundRow } from '../modules/messages/store.ts';
 import { chooseStrategy } from '../modules/strategies/rules.ts';
+import { DELIVERY_LEASE_MS, deliverClaimed, type DeliverableMessage } from './delivery.ts';
 
 export interface DispatchOptions {
   batchSize?: number;
   /** a composer that calls a model; without one the step templates are rendered in the claim */
   composer?: FollowUpComposer;
+  /**
+   * Deliver the batch's messages from this process as soon as they commit: they are written
+   * already claimed for delivery (see `insertOutboundBatch`), which spares each one a claim
+   * statement. Without it they wait in the outbox for a delivery loop.
+   */
+  deliverInline?: boolean;
 }
 
 export const DEFAULT_DISPATCH_BATCH = 200;
@@ -71,13 +78,13 @@ function compose({ lead, plan, strategy }: FiredTouch, composer: FollowUpCompose
   return composeFollowUp({ lead, step: plan.step, touch: plan.touch, strategy }, plan.unreachable ? templateComposer : composer);
 }
 
-function outboundRow({ lead, plan, strategy }: FiredTouch, composed: ComposedMessage, now: Date): OutboundRow {
+function outboundRow({ lead, plan, strategy }: FiredTouch, composed: ComposedMessage, now: Date, deliverInline: boolean): OutboundRow {
   return {
     id: newId(now),
     organizationId: lead.organization_id,
     leadId: lead.id,
     channel: plan.touch.channel,
-    status: plan.unreachable ? 'skipped' : 'queued',
+    status: plan.unreachable ? 'skipped' : deliverInline ? 'sending' : 'queued',
     lastError: plan.unreachable ?? null,
     subject: composed.subject ?? null,
     content: composed.content,
@@ -88,6 +95,33 @@ function outboundRow({ lead, plan, strategy }: FiredTouch, composed: ComposedMes
     // the due time as claimed: a redone touch gets the same key
     idempotencyKey: followUpIdempotencyKey(lead.id, plan.step, lead.next_follow_up_at),
   };
+}
+
+/**
+ * Writes the batch's touches and answers the ones this process is to deliver: those it
+ * wrote (a key already written is not written again) under its own delivery lease.
+ */
+async function writeTouches(tx: Queryable, rows: OutboundRow[], now: Date): Promise<DeliverableMessage[]> {
+  const written = await insertOutboundBatch(tx, rows, now, new Date(now.getTime() + DELIVERY_LEASE_MS));
+  return rows
+    .filter((row) => row.status === 'sending' && written.has(row.id))
+    .map((row) => ({
+      id: row.id,
+      organization_id: row.organizationId,
+      lead_id: row.leadId,
+      origin: 'follow_up' as const,
+      follow_up_step: row.followUpStep,
+      strategy_id: row.strategyId,
+      attempts: 1,
+      channel: row.channel,
+      to_address: row.toAddress,
+      idempotency_key: row.idempotencyKey,
+      subject: row.subject,
+      content: row.content,
+      voicemail_enabled: row.voicemailEnabled,
+      // the lead was claimed contactable in this transaction
+      lead_reachable: true,
+    }));
 }
 
 const nextSchedule = ({ lead, plan }: FiredTouch): LeadScheduleUpdate => ({
@@ -102,19 +136,23 @@ const nextSchedule = ({ lead, plan }: FiredTouch): LeadScheduleUpdate => ({
  * One dispatch batch with the step templates: claims due leads (SKIP LOCKED), and in the
  * same transaction writes each fired touch to the outbox and each lead's next state, or the
  * lead's business-hours deferral. Commit makes both visible together; a crash before it
- * leaves the leads due and no message written. With a `composer` (a model), see
- * `dispatchComposedOnce`. Returns how many leads it handled.
+ * leaves the leads due and no message written. With `deliverInline` the messages are then
+ * delivered from here. With a `composer` (a model), see `dispatchComposedOnce`. Returns how
+ * many leads it handled.
  */
 export async function runDispatcherOnce(ctx: AppContext, options: DispatchOptions = {}): Promise<number> {
-  if (options.composer) return dispatchComposedOnce(ctx, options.composer, options.batchSize ?? DEFAULT_COMPOSE_BATCH);
+  const deliverInline = options.deliverInline ?? false;
+  if (options.composer) return dispatchComposedOnce(ctx, options.composer, options.batchSize ?? DEFAULT_COMPOSE_BATCH, deliverInline);
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
-    const { claimed, fired } = await claimTouches(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
-    const composed = await Promise.all(fired.map((touch) => compose(touch, templateComposer)));
-    await insertOutboundBatch(tx, fired.map((touch, i) => outboundRow(touch, composed[i], now)), now);
-    await updateLeadSchedules(tx, fired.map(nextSchedule), now);
-    return claimed;
+  const { claimed, handed } = await ctx.db.transaction(async (tx) => {
+    const batch = await claimTouches(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
+    const composed = await Promise.all(batch.fired.map((touch) => compose(touch, templateComposer)));
+    const handed = await writeTouches(tx, batch.fired.map((touch, i) => outboundRow(touch, composed[i], now, deliverInline)), now);
+    await updateLeadSchedules(tx, batch.fired.map(nextSchedule), now);
+    return { claimed: batch.claimed, handed };
   });
+  await deliverClaimed(ctx, handed);
+  return claimed;
 }
 
 /**
@@ -126,7 +164,7 @@ export async function runDispatcherOnce(ctx: AppContext, options: DispatchOption
  * rescheduled meanwhile gets nothing. A crash in between leaves the leads leased; when the
  * lease ends they are due again and fire then (nothing was written, so nothing repeats).
  */
-async function dispatchComposedOnce(ctx: AppContext, composer: FollowUpComposer, limit: number): Promise<number> {
+async function dispatchComposedOnce(ctx: AppContext, composer: FollowUpComposer, limit: number, deliverInline: boolean): Promise<number> {
   const now = ctx.clock.now();
   const lease = new Date(now.getTime() + COMPOSE_LEASE_MS);
   const { claimed, fired } = await ctx.db.transaction(async (tx) => {
@@ -138,10 +176,11 @@ async function dispatchComposedOnce(ctx: AppContext, composer: FollowUpComposer,
   if (fired.length === 0) return claimed;
   const composed = await Promise.all(fired.map((touch) => compose(touch, composer)));
   const writtenAt = ctx.clock.now();
-  await ctx.db.transaction(async (tx) => {
+  const handed = await ctx.db.transaction(async (tx) => {
     const held = await updateLeadSchedules(tx, fired.map(nextSchedule), writtenAt, lease);
-    const rows = fired.map((touch, i) => outboundRow(touch, composed[i], writtenAt)).filter((row) => held.has(row.leadId));
-    await insertOutboundBatch(tx, rows, writtenAt);
+    const rows = fired.map((touch, i) => outboundRow(touch, composed[i], writtenAt, deliverInline)).filter((row) => held.has(row.leadId));
+    return writeTouches(tx, rows, writtenAt);
   });
+  await deliverClaimed(ctx, handed);
   return claimed;
 }

@@ -9,15 +9,19 @@ export interface Worker {
 
 export interface WorkerOptions extends DispatchOptions {
   deliveryBatchSize?: number;
-  /** concurrent dispatch loops in this process (default 2) */
+  /**
+   * concurrent dispatch loops in this process (default 4): each delivers its own batch, so
+   * most of a loop's time is spent waiting on providers
+   */
   dispatchLoops?: number;
-  /** concurrent delivery loops in this process (default 4): delivery mostly waits on providers */
+  /** concurrent delivery loops in this process (default 2): manual sends, retries, takeovers */
   deliveryLoops?: number;
 }
 
 /**
- * The worker role: dispatch loops and delivery loops (several of each, since a batch spends
- * most of its time waiting on the database or a provider; SKIP LOCKED keeps them apart). Each
+ * The worker role: dispatch loops, which deliver the touches they write themselves, and
+ * delivery loops for the rest of the outbox (several of each, since a batch spends most of
+ * its time waiting on the database or a provider; SKIP LOCKED keeps them apart). Each
  * runs batches back to back while they come back full and sleeps `config.workerPollMs` when
  * caught up; `stop()` wakes them, lets the batches in flight commit, and resolves when all
  * have ended.
@@ -38,10 +42,10 @@ export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worke
   const dispatchBatch = options.batchSize ?? (options.composer ? DEFAULT_COMPOSE_BATCH : DEFAULT_DISPATCH_BATCH);
   const deliveryBatch = options.deliveryBatchSize ?? DEFAULT_DELIVERY_BATCH;
   const loops = Promise.all([
-    ...Array.from({ length: options.dispatchLoops ?? 2 }, () =>
-      loop('dispatch', () => runDispatcherOnce(ctx, { ...options, batchSize: dispatchBatch }), dispatchBatch),
+    ...Array.from({ length: options.dispatchLoops ?? 4 }, () =>
+      loop('dispatch', () => runDispatcherOnce(ctx, { deliverInline: true, ...options, batchSize: dispatchBatch }), dispatchBatch),
     ),
-    ...Array.from({ length: options.deliveryLoops ?? 4 }, () => loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch)),
+    ...Array.from({ length: options.deliveryLoops ?? 2 }, () => loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch)),
   ]);
   return {
     async stop() {

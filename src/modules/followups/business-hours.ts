@@ -58,7 +58,19 @@ interface LocalTime {
   seconds: number;
 }
 
+// The dispatcher asks the same instant of every lead in a batch: the last answer per
+// timezone is kept, as Intl formatting is most of a due touch's planning cost.
+const lastLocalTime = new Map<string, { at: number; local: LocalTime }>();
+
 function localTime(at: Date, timezone: string): LocalTime {
+  const last = lastLocalTime.get(timezone);
+  if (last?.at === at.getTime()) return last.local;
+  const local = formatLocalTime(at, timezone);
+  lastLocalTime.set(timezone, { at: at.getTime(), local });
+  return local;
+}
+
+function formatLocalTime(at: Date, timezone: string): LocalTime {
   const parts: Record<string, string> = {};
   for (const part of formatter(timezone).formatToParts(at)) parts[part.type] = part.value;
   return {

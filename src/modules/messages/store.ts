@@ -86,7 +86,8 @@ export interface OutboundRow {
   organizationId: string;
   leadId: string;
   channel: FollowUpChannel;
-  status: 'queued' | 'skipped';
+  /** `sending`: claimed by the writer for delivery in its own process (see `insertOutboundBatch`) */
+  status: 'queued' | 'sending' | 'skipped';
   lastError: string | null;
   subject: string | null;
   content: string;
@@ -99,28 +100,35 @@ export interface OutboundRow {
 
 /**
  * Writes many follow-up touches in one statement. A key already written is skipped, so a
- * touch can never produce a second message.
+ * touch can never produce a second message; answers the ids written. A `sending` row is
+ * written already claimed, as `claimOutbox` would leave it: its first attempt under a lease
+ * until `leaseUntil`, so the writer delivers it without a claim statement and, if the writer
+ * dies first, a delivery loop takes it over when the lease ends.
  */
-export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
+export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], now: Date, leaseUntil: Date | null = null): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  if (leaseUntil === null && rows.some((row) => row.status === 'sending')) throw new Error('a claimed (sending) touch needs a lease');
   const column = <K extends keyof OutboundRow>(key: K) => rows.map((row) => row[key]);
-  await tx.query(
+  const written = await tx.query<{ id: string }>(
     `INSERT INTO messages (id, organization_id, lead_id, direction, origin, channel, status, last_error, subject, content, to_address,
-                           follow_up_step, strategy_id, voicemail_enabled, idempotency_key, next_attempt_at, created_at, updated_at)
+                           follow_up_step, strategy_id, voicemail_enabled, idempotency_key, attempts, next_attempt_at, created_at, updated_at)
      SELECT id, organization_id, lead_id, 'outbound', 'follow_up', channel, status, last_error, subject, content, to_address,
             follow_up_step, strategy_id, voicemail_enabled, idempotency_key,
-            CASE WHEN status = 'queued' THEN $14::timestamptz END, $14, $14
+            CASE WHEN status = 'sending' THEN 1 ELSE 0 END,
+            CASE status WHEN 'queued' THEN $14::timestamptz WHEN 'sending' THEN $15::timestamptz END, $14, $14
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                    $10::int[], $11::text[], $12::boolean[], $13::text[])
             AS r(id, organization_id, lead_id, channel, status, last_error, subject, content, to_address,
                  follow_up_step, strategy_id, voicemail_enabled, idempotency_key)
-     ON CONFLICT (idempotency_key) DO NOTHING`,
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING id`,
     [
       column('id'), column('organizationId'), column('leadId'), column('channel'), column('status'), column('lastError'),
       column('subject'), column('content'), column('toAddress'), column('followUpStep'), column('strategyId'),
-      column('voicemailEnabled'), column('idempotencyKey'), now,
+      column('voicemailEnabled'), column('idempotencyKey'), now, leaseUntil,
     ],
   );
+  return new Set(written.map((row) => row.id));
 }
 
 export interface ClaimedMessage extends MessageRow {
@@ -180,12 +188,12 @@ export interface DeliveryOutcome {
 /**
  * Records a batch of delivery outcomes in one statement, each only if its claim still holds
  * the row (still `sending` with the claimed attempts; a claim whose lease expired and was
- * taken over records nothing). Answers the rows as recorded.
+ * taken over records nothing). Answers the id and status recorded of each row written.
  */
-export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<MessageRow[]> {
+export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOutcome[], now: Date): Promise<Pick<MessageRow, 'id' | 'status'>[]> {
   if (outcomes.length === 0) return [];
   const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
-  return tx.query<MessageRow>(
+  return tx.query<Pick<MessageRow, 'id' | 'status'>>(
     `UPDATE messages m SET
             -- a carrier status that arrived before this record of the send is the newer news
             status = CASE WHEN o.status = 'sent' THEN COALESCE(m.early_carrier_status, 'sent') ELSE o.status END,
@@ -202,7 +210,7 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
        FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[])
             AS o(id, claimed_attempts, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
       WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.claimed_attempts
-      RETURNING m.*`,
+      RETURNING m.id, m.status`,
     [
       column('id'), column('claimedAttempts'), column('status'), column('provider'), column('providerMessageId'), column('attempted'),
       column('nextAttemptAt'), column('lastError'), now,

@@ -7,11 +7,17 @@ const ACTIVITY_OF_CHANNEL = {
   email: { type: 'Email', title: 'Email sent', firstChannel: 'Email' },
 } as const;
 
+/** What the timeline shows of a message that went out. */
+export type SentMessage = Pick<
+  MessageRow,
+  'id' | 'organization_id' | 'lead_id' | 'channel' | 'origin' | 'to_address' | 'subject' | 'content' | 'follow_up_step' | 'strategy_id'
+>;
+
 /**
  * The timeline entry of a message that went out. Its id is the message's, so recording the
  * same send twice leaves one entry.
  */
-export function sentMessageActivity(message: MessageRow): SystemActivity {
+export function sentMessageActivity(message: SentMessage): SystemActivity {
   const kind = ACTIVITY_OF_CHANNEL[message.channel];
   return {
     id: message.id,
