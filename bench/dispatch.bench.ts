@@ -7,13 +7,19 @@
 import pg from 'pg';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.ts';
 import { seedDueLeads, spawnWorker, waitFor, workerSchema, type WorkerProcess } from '../test/support/worker-processes.ts';
+import { watchCpu, type CpuUse } from './cpu.ts';
 import { benchDatabaseUrl } from './support.ts';
 
 const leads = Number(process.env.BENCH_DISPATCH_LEADS || 100_000);
 const BATCH = 200;
 const TIMEOUT_MS = 30 * 60_000;
 
-async function endToEnd(workers: number, twilio: FakeTwilio): Promise<number> {
+interface Run {
+  leadsPerSecond: number;
+  cpu: CpuUse | undefined;
+}
+
+async function endToEnd(workers: number, twilio: FakeTwilio): Promise<Run> {
   const schema = await workerSchema(benchDatabaseUrl);
   const processes: WorkerProcess[] = [];
   try {
@@ -36,14 +42,16 @@ async function endToEnd(workers: number, twilio: FakeTwilio): Promise<number> {
     // the leads become visible to the workers when this one INSERT commits
     await seedDueLeads(schema.db, leads);
     const started = performance.now();
+    const cpuUsed = await watchCpu(processes.map((p) => p.child.pid!));
     const done = await waitFor(async () => twilio.created.length - createdBefore >= leads, TIMEOUT_MS, 100);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = await cpuUsed();
     if (!done) throw new Error(`only ${twilio.created.length - createdBefore} of ${leads} delivered`);
     // the last batches record their outcomes just after the sink has answered them
     const sent = async () => (await schema.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status = 'sent'`))[0].n;
     if (!(await waitFor(async () => (await sent()) === leads, 60_000, 100))) throw new Error(`${await sent()} messages sent for ${leads} leads`);
     if (twilio.created.length - createdBefore !== leads) throw new Error(`the sink created ${twilio.created.length - createdBefore} messages for ${leads} leads`);
-    return leads / seconds;
+    return { leadsPerSecond: leads / seconds, cpu };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await schema.drop();
@@ -51,7 +59,7 @@ async function endToEnd(workers: number, twilio: FakeTwilio): Promise<number> {
 }
 
 /** The floor: claim a batch of due leads with SKIP LOCKED and move their timers, nothing else. */
-async function bareClaimLoop(clients: number): Promise<number> {
+async function bareClaimLoop(clients: number): Promise<Run> {
   const schema = await workerSchema(benchDatabaseUrl);
   const options = new URL(schema.databaseUrl).searchParams.get('options') ?? undefined;
   try {
@@ -59,43 +67,62 @@ async function bareClaimLoop(clients: number): Promise<number> {
     // planned with statistics, as autovacuum would have them in production: the floor is a
     // well-planned loop (without them its LIMIT query sorts every due lead on each batch)
     await schema.db.query('ANALYZE leads');
-    const started = performance.now();
-    await Promise.all(
+    // connected before the count starts and closed after it ends, so their server processes count
+    const connections = await Promise.all(
       Array.from({ length: clients }, async () => {
         const client = new pg.Client({ connectionString: benchDatabaseUrl, options });
         await client.connect();
-        try {
-          for (;;) {
-            await client.query('BEGIN');
-            const claimed = await client.query(
-              `SELECT id FROM leads WHERE next_follow_up_at <= now() AND deleted_at IS NULL AND is_ai_on AND NOT opted_out
-                ORDER BY next_follow_up_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-              [BATCH],
-            );
-            await client.query(`UPDATE leads SET next_follow_up_at = now() + interval '1 hour' WHERE id = ANY($1)`, [claimed.rows.map((r) => r.id)]);
-            await client.query('COMMIT');
-            if (claimed.rowCount === 0) break;
-          }
-        } finally {
-          await client.end();
+        return client;
+      }),
+    );
+    const started = performance.now();
+    const cpuUsed = await watchCpu([]);
+    await Promise.all(
+      connections.map(async (client) => {
+        for (;;) {
+          await client.query('BEGIN');
+          const claimed = await client.query(
+            `SELECT id FROM leads WHERE next_follow_up_at <= now() AND deleted_at IS NULL AND is_ai_on AND NOT opted_out
+              ORDER BY next_follow_up_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+            [BATCH],
+          );
+          await client.query(`UPDATE leads SET next_follow_up_at = now() + interval '1 hour' WHERE id = ANY($1)`, [claimed.rows.map((r) => r.id)]);
+          await client.query('COMMIT');
+          if (claimed.rowCount === 0) break;
         }
       }),
     );
-    return leads / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = await cpuUsed();
+    await Promise.all(connections.map((client) => client.end()));
+    return { leadsPerSecond: leads / seconds, cpu };
   } finally {
     await schema.drop();
   }
+}
+
+/** CPU microseconds per lead, by where they were spent. */
+function cpuPerLead(cpu: CpuUse | undefined, bench: string): Record<string, string> {
+  if (!cpu) return {};
+  const micros = (seconds: number) => ((seconds * 1e6) / leads).toFixed(0);
+  return { 'CPU µs/lead: workers': cpu.watched ? micros(cpu.watched) : '-', PostgreSQL: micros(cpu.postgres), [bench]: micros(cpu.self) };
 }
 
 export default async function dispatchBench(): Promise<void> {
   const twilio = await startFakeTwilio();
   try {
     const rows: Record<string, string>[] = [];
+    const benchProcess = 'this process (loop client / sink)';
     const bare = await bareClaimLoop(1);
-    rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.toFixed(0), 'vs bare': '1.000' });
+    rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.leadsPerSecond.toFixed(0), 'vs bare': '1.000', ...cpuPerLead(bare.cpu, benchProcess) });
     for (const workers of (process.env.BENCH_DISPATCH_WORKERS || '1,2,4').split(',').map(Number)) {
-      const rate = await endToEnd(workers, twilio);
-      rows.push({ run: `end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`, 'leads/s': rate.toFixed(0), 'vs bare': (rate / bare).toFixed(3) });
+      const run = await endToEnd(workers, twilio);
+      rows.push({
+        run: `end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+        'leads/s': run.leadsPerSecond.toFixed(0),
+        'vs bare': (run.leadsPerSecond / bare.leadsPerSecond).toFixed(3),
+        ...cpuPerLead(run.cpu, benchProcess),
+      });
     }
     console.log(`\ndispatch: ${leads} due leads per run (claim, compose, outbox, delivery to a local Twilio-compatible sink)`);
     console.table(rows);
