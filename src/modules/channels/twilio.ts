@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Pool } from 'undici';
 import type { ChannelProvider, Delivery } from './provider.ts';
 import { PermanentDeliveryError } from './provider.ts';
 
@@ -31,55 +30,36 @@ export function twilioRequestFields(delivery: Delivery, settings: TwilioSettings
   return fields;
 }
 
-/**
- * A form POST over a keep-alive agent. node:http rather than fetch: at outbox rates the
- * per-request cost of the client is most of the worker's CPU.
- */
-function postForm(url: URL, agent: HttpAgent, headers: Record<string, string>, form: string): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(
-      url,
-      { method: 'POST', agent, timeout: REQUEST_TIMEOUT_MS, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer from ${url.host} within ${REQUEST_TIMEOUT_MS} ms`)));
-    request.on('error', reject);
-    request.end(form);
-  });
-}
-
 /** SMS and calls over Twilio's REST API, or anything speaking it (TWILIO_BASE_URL). */
 export function twilioProvider(settings: TwilioSettings): ChannelProvider {
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64')}`;
   const base = `${settings.baseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}`;
-  const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const origin = new URL(base);
+  // undici's keep-alive pool rather than node:http or fetch: at outbox rates the client's
+  // per-request cost is a large share of a worker's CPU, and this one costs least
+  const pool = new Pool(origin.origin, { connections: 64, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
   return {
     name: 'twilio',
     async send(delivery) {
       const resource = delivery.channel === 'call' ? 'Calls.json' : 'Messages.json';
-      const response = await postForm(
-        new URL(`${base}/${resource}`),
-        agent,
-        { authorization, 'i-twilio-idempotency-token': delivery.idempotencyKey },
-        new URLSearchParams(twilioRequestFields(delivery, settings)).toString(),
-      );
-      if (response.status < 200 || response.status >= 300) {
-        const problem = `twilio ${resource} answered ${response.status}: ${response.text.slice(0, 300)}`;
+      const response = await pool.request({
+        path: `${origin.pathname}/${resource}`,
+        method: 'POST',
+        headers: { authorization, 'i-twilio-idempotency-token': delivery.idempotencyKey, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(twilioRequestFields(delivery, settings)).toString(),
+      });
+      const text = await response.body.text();
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        const problem = `twilio ${resource} answered ${response.statusCode}: ${text.slice(0, 300)}`;
         // 4xx means the request itself is wrong (number, auth); 429 and 5xx are worth retrying
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new PermanentDeliveryError(problem);
+        if (response.statusCode >= 400 && response.statusCode < 500 && response.statusCode !== 429) throw new PermanentDeliveryError(problem);
         throw new Error(problem);
       }
-      const body = JSON.parse(response.text) as { sid?: string };
-      return { provider: 'twilio', providerMessageId: body.sid ?? null, status: 'sent' };
+      const created = JSON.parse(text) as { sid?: string };
+      return { provider: 'twilio', providerMessageId: created.sid ?? null, status: 'sent' };
     },
     async close() {
-      agent.destroy();
+      await pool.close();
     },
   };
 }
