@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { smtpProvider } from '../src/modules/channels/smtp.ts';
 import { claimOutbox, recordDeliveryOutcomes } from '../src/modules/messages/store.ts';
 import { channelsFor, deliverOnce, DELIVERY_LEASE_MS, MAX_DELIVERY_ATTEMPTS, releaseChannels } from '../src/worker/delivery.ts';
 import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
@@ -128,6 +129,27 @@ describe('SMTP email', () => {
     assert.equal(mail.to && !Array.isArray(mail.to) ? mail.to.text : '', 'ada@example.com');
     assert.equal(mail.messageId, `<${messages[0].idempotencyKey}@openlead>`);
     assert.ok(lead);
+  });
+
+  test('emails share pooled SMTP connections unless the URL says pool=false', async () => {
+    const sink = await startSmtpSink();
+    try {
+      const sendThree = async (url: string) => {
+        const provider = smtpProvider(url, 'Acme <sales@acme.test>');
+        for (let i = 0; i < 3; i++) {
+          const key = `pool-test:${url}:${i}`;
+          await provider.send({ messageId: key, idempotencyKey: key, channel: 'email', to: 'ada@example.com', subject: null, content: 'Hello', voicemailEnabled: false });
+        }
+        await provider.close();
+      };
+      await sendThree(sink.url);
+      assert.equal(sink.connections(), 1);
+      await sendThree(`${sink.url}?pool=false`);
+      assert.equal(sink.connections(), 4);
+      assert.equal(sink.received.length, 6);
+    } finally {
+      await sink.close();
+    }
   });
 
   test('a manual email carries its own subject', async () => {

@@ -6,13 +6,14 @@ export const DEFAULT_EMAIL_SUBJECT = 'Following up';
 const SMTP_TIMEOUT_MS = 15_000;
 
 /**
- * Email over SMTP (nodemailer, pooled connections). The idempotency key becomes the
+ * Email over SMTP (nodemailer, pooled connections unless the URL says `pool=false`; the
+ * URL's own options, such as `maxConnections`, apply). The idempotency key becomes the
  * Message-ID, so a retried send is recognisably the same message downstream; `replyAddress`
  * gives the message's Reply-To, where the lead's answer reaches the inbound listener.
  */
 export function smtpProvider(smtpUrl: string, from: string, replyAddress?: (messageId: string) => string | undefined): ChannelProvider {
   // bounded like the Twilio requests, so a send ends well within the delivery lease
-  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
+  const transport = nodemailer.createTransport({ pool: true, url: smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
   return {
     name: 'smtp',
     async send(delivery) {
