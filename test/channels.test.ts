@@ -140,7 +140,7 @@ describe('SMTP email', () => {
           const key = `pool-test:${url}:${i}`;
           await provider.send({ messageId: key, idempotencyKey: key, channel: 'email', to: 'ada@example.com', subject: null, content: 'Hello', voicemailEnabled: false });
         }
-        await provider.close();
+        await provider.close?.();
       };
       await sendThree(sink.url);
       assert.equal(sink.connections(), 1);

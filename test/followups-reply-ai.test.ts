@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REPLY_FALLBACK } from '../src/modules/ai/conversation.ts';
+import { answerOverdueReplies, ANSWER_LEASE_MS, MAX_ANSWER_ATTEMPTS, recordReply } from '../src/modules/replies/service.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
@@ -91,5 +92,66 @@ describe('an inbound SMS gets an AI answer', () => {
     await inboundSms(lead.phone, 'STOP', 'SMai3');
     assert.equal(openai.requests.length, calls);
     assert.deepEqual((await repliesOf(lead.id)).map((m) => m.direction), ['inbound']);
+  });
+});
+
+describe('a reply whose answer was never written', () => {
+  /** What the SMS webhook commits before it answers the carrier; the process then "dies" before answering the reply. */
+  const recordedOnly = async (lead: { id: string; phone: string }, body: string, sid: string) => {
+    const now = app.clock.now();
+    const recorded = await app.db.transaction((tx) =>
+      recordReply(tx, { id: lead.id, organization_id: acme.organizationId }, {
+        id: sid.toLowerCase().padEnd(24, '0').slice(0, 24), channel: 'text', subject: null, content: body, from: lead.phone, to: twilio.from,
+        provider: 'twilio', providerMessageId: sid, optOut: false, now,
+      }),
+    );
+    assert.ok(recorded?.answer);
+  };
+  const answersOf = async (leadId: string) => (await repliesOf(leadId)).filter((m) => m.direction === 'outbound');
+
+  test('is answered by a worker once its first attempt\'s lease ends, and only once', async () => {
+    const lead = await leadThrough(await createConfiguration(app, acme, { isAutopilot: true, starterMessage: 'Hi' }));
+    await recordedOnly(lead, 'Are you open on Sunday?', 'SMdied1');
+    assert.equal(await answerOverdueReplies(app.ctx), 0, 'the first attempt still owns it');
+    app.clock.advance(ANSWER_LEASE_MS);
+    openai.script({ answer: 'Yes, 10 to 4.' });
+    assert.equal(await answerOverdueReplies(app.ctx), 1);
+    assert.deepEqual((await answersOf(lead.id)).map((m) => m.content), ['Yes, 10 to 4.']);
+    app.clock.advance(ANSWER_LEASE_MS);
+    assert.equal(await answerOverdueReplies(app.ctx), 0);
+    assert.equal((await answersOf(lead.id)).length, 1);
+  });
+
+  test('an attempt still composing when its lease ends and a worker takes over writes nothing: one answer', async () => {
+    const lead = await leadThrough(await createConfiguration(app, acme, { isAutopilot: true, starterMessage: 'Hi' }));
+    openai.script({ hang: true }, { hang: true });
+    const path = '/api/webhook/twilio/sms';
+    const signed = twilio.signed(app.url + path, { From: lead.phone, To: twilio.from, Body: 'Hello?', MessageSid: 'SMslow2', AccountSid: twilio.accountSid });
+    assert.equal((await app.request('POST', path, { raw: signed.raw, headers: signed.headers })).status, 200);
+    // the background attempt waits on the model; its lease runs out and a worker takes the reply over
+    app.clock.advance(ANSWER_LEASE_MS);
+    assert.equal(await answerOverdueReplies(app.ctx), 1);
+    await app.ctx.background.drain();
+    assert.equal((await answersOf(lead.id)).length, 1);
+  });
+
+  test(`is given up after ${MAX_ANSWER_ATTEMPTS} attempts`, async () => {
+    const lead = await leadThrough(await createConfiguration(app, acme, { isAutopilot: true, starterMessage: 'Hi' }));
+    await recordedOnly(lead, 'Anyone?', 'SMdied2');
+    // every attempt dies before it answers: only the lease ending moves it on
+    await app.db.query(`UPDATE messages SET answer_attempts = $2 WHERE lead_id = $1 AND direction = 'inbound'`, [lead.id, MAX_ANSWER_ATTEMPTS]);
+    app.clock.advance(ANSWER_LEASE_MS);
+    assert.equal(await answerOverdueReplies(app.ctx), 0);
+    const [pending] = await app.db.query<{ answer_due_at: Date | null }>(`SELECT answer_due_at FROM messages WHERE lead_id = $1 AND direction = 'inbound'`, [lead.id]);
+    assert.equal(pending.answer_due_at, null);
+    assert.equal((await answersOf(lead.id)).length, 0);
+  });
+
+  test('an opt-out and an answered reply are not pending', async () => {
+    const lead = await leadThrough(await createConfiguration(app, acme, { isAutopilot: true, starterMessage: 'Hi' }));
+    await inboundSms(lead.phone, 'Thanks', 'SMdone1');
+    await inboundSms(lead.phone, 'STOP', 'SMdone2');
+    const pending = await app.db.query(`SELECT id FROM messages WHERE lead_id = $1 AND answer_due_at IS NOT NULL`, [lead.id]);
+    assert.deepEqual(pending, []);
   });
 });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppContext } from '../context.ts';
+import { answerOverdueReplies, DEFAULT_ANSWER_BATCH } from '../modules/replies/service.ts';
 import { DEFAULT_DELIVERY_BATCH, deliverOnce, releaseChannels } from './delivery.ts';
 import { DEFAULT_COMPOSE_BATCH, DEFAULT_DISPATCH_BATCH, runDispatcherOnce, type DispatchOptions } from './dispatcher.ts';
 
@@ -19,9 +20,10 @@ export interface WorkerOptions extends DispatchOptions {
 }
 
 /**
- * The worker role: dispatch loops, which deliver the touches they write themselves, and
- * delivery loops for the rest of the outbox (several of each, since a batch spends most of
- * its time waiting on the database or a provider; SKIP LOCKED keeps them apart). Each
+ * The worker role: dispatch loops, which deliver the touches they write themselves, delivery
+ * loops for the rest of the outbox (several of each, since a batch spends most of its time
+ * waiting on the database or a provider; SKIP LOCKED keeps them apart), and one loop that
+ * answers replies whose answer is overdue (the process that took them died first). Each
  * runs batches back to back while they come back full and sleeps `config.workerPollMs` when
  * caught up; `stop()` wakes them, lets the batches in flight commit, and resolves when all
  * have ended.
@@ -46,6 +48,7 @@ export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worke
       loop('dispatch', () => runDispatcherOnce(ctx, { deliverInline: true, ...options, batchSize: dispatchBatch }), dispatchBatch),
     ),
     ...Array.from({ length: options.deliveryLoops ?? 2 }, () => loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch)),
+    loop('reply answers', () => answerOverdueReplies(ctx, DEFAULT_ANSWER_BATCH), DEFAULT_ANSWER_BATCH),
   ]);
   return {
     async stop() {

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/database.ts';
 import { newId } from '../../lib/ids.ts';
 import { sendOrHold } from '../approvals/service.ts';
 import { templateComposer, type FollowUpComposer } from '../followups/compose.ts';
@@ -65,13 +66,15 @@ export const REPLY_FALLBACK = 'Thanks for your message! Someone from our team wi
  * A lead's reply gets an AI answer: queued for sending when the lead's configuration is on
  * autopilot, else held in the approval queue. Nothing when the AI is off for the lead or it
  * opted out. Call it after the inbound message is stored (outside any transaction: the model
- * is asked first). Answers the queued message's or the approval's id.
+ * is asked first). With `onlyIf`, the answer is written only if that check, run in the
+ * answer's transaction, holds. Answers the queued message's or the approval's id.
  */
 export async function answerReply(
   ctx: AppContext,
   organizationId: string,
   leadId: string,
   reply: { content: string; channel: 'text' | 'email' },
+  onlyIf?: (tx: Queryable) => Promise<boolean>,
 ): Promise<{ messageId: string | null; approvalId: string | null } | undefined> {
   const lead = await findLead(ctx.db, organizationId, leadId);
   if (!lead || !lead.is_ai_on || lead.opted_out) return undefined;
@@ -90,8 +93,9 @@ export async function answerReply(
     fallback: REPLY_FALLBACK,
   });
   const now = ctx.clock.now();
-  const [sent] = await ctx.db.transaction((tx) =>
-    sendOrHold(
+  const [sent] = await ctx.db.transaction(async (tx) => {
+    if (onlyIf && !(await onlyIf(tx))) return [];
+    return sendOrHold(
       tx,
       [
         {
@@ -108,7 +112,7 @@ export async function answerReply(
         },
       ],
       configuration?.isAutopilot ?? false,
-    ),
-  );
+    );
+  });
   return sent;
 }

@@ -49,6 +49,9 @@ export interface MessageRow {
   delivered_at: Date | null;
   /** a carrier's final status that arrived before the send was recorded */
   early_carrier_status: MessageStatus | null;
+  /** an inbound reply still to be answered: when the current answer attempt's lease ends */
+  answer_due_at: Date | null;
+  answer_attempts: number;
   created_at: Date;
   updated_at: Date;
 }

@@ -6,36 +6,77 @@ import { answerReply } from '../ai/conversation.ts';
 import type { ParsedLeadEmail } from '../inbound/parse.ts';
 import { isOptOut } from '../webhooks-twilio/rules.ts';
 import { parseReplyAddress, replyAddress, replyText } from './rules.ts';
-import { cancelPendingTouches, findOutboundEmail, insertInboundMessage, markLeadReplied, type InboundMessage, type RepliedLead } from './store.ts';
+import {
+  cancelPendingTouches,
+  claimOverdueAnswers,
+  findOutboundEmail,
+  insertInboundMessage,
+  markLeadReplied,
+  settleAnswer,
+  type InboundMessage,
+  type PendingAnswer,
+  type RepliedLead,
+} from './store.ts';
 
 const REPLY_TAG = 'reply-address';
+/** How long one attempt at answering a reply owns it: beyond two timed-out model calls. */
+export const ANSWER_LEASE_MS = 120_000;
+/** Attempts at answering one reply before it is given up (logged, left unanswered). */
+export const MAX_ANSWER_ATTEMPTS = 3;
+export const DEFAULT_ANSWER_BATCH = 20;
 
-export interface IncomingReply extends Omit<InboundMessage, 'lead'> {
+export interface IncomingReply extends Omit<InboundMessage, 'lead' | 'answerLease'> {
   optOut: boolean;
 }
 
 /**
  * What a reply does, whatever its channel, in the caller's transaction: the lead is marked
  * replied with its cadence stopped (opted out too for an opt-out keyword), the reply is
- * stored, and pending automatic touches are canceled. `recorded` is false for a redelivery
- * of a reply already stored; undefined when the lead is gone.
+ * stored, and pending automatic touches are canceled. A reply that is not an opt-out is
+ * stored as to be answered, under a first attempt's lease: `answer` is what the caller then
+ * hands `answerPendingReply`. Undefined when the lead is gone or the reply was already
+ * stored (a redelivery, answered by its first delivery).
  */
-export async function recordReply(tx: Queryable, target: RepliedLead, reply: IncomingReply): Promise<(RepliedLead & { recorded: boolean }) | undefined> {
+export async function recordReply(
+  tx: Queryable,
+  target: RepliedLead,
+  reply: IncomingReply,
+): Promise<{ lead: RepliedLead; answer: PendingAnswer | undefined } | undefined> {
   const lead = await markLeadReplied(tx, target, reply.optOut, reply.now);
   if (!lead) return undefined;
-  const recorded = await insertInboundMessage(tx, { ...reply, lead });
+  const answerLease = reply.optOut ? null : new Date(reply.now.getTime() + ANSWER_LEASE_MS);
+  const recorded = await insertInboundMessage(tx, { ...reply, lead, answerLease });
   await cancelPendingTouches(tx, lead, reply.optOut, reply.now);
-  return { ...lead, recorded };
+  if (!recorded) return undefined;
+  const answer = answerLease && { id: reply.id, organization_id: lead.organization_id, lead_id: lead.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
+  return { lead, answer: answer ?? undefined };
 }
 
-/** The AI's answer to a newly recorded reply (queued on autopilot, else held for approval). */
-export async function answerRecordedReply(ctx: AppContext, lead: RepliedLead, content: string, channel: 'text' | 'email'): Promise<void> {
+/**
+ * The AI's answer to a recorded reply (queued on autopilot, else held for approval), written
+ * only while this attempt's lease still owns the reply, and settling it in the same
+ * transaction. An attempt that fails leaves the reply pending: a worker tries again when
+ * the lease ends (`answerOverdueReplies`).
+ */
+export async function answerPendingReply(ctx: AppContext, reply: PendingAnswer): Promise<void> {
   try {
-    await answerReply(ctx, lead.organization_id, lead.id, { content, channel });
+    await answerReply(ctx, reply.organization_id, reply.lead_id, reply, (tx) => settleAnswer(tx, reply, reply.answer_due_at));
+    // nothing was written when the lead is no longer to be answered (AI off, opted out): settled all the same
+    await settleAnswer(ctx.db, reply, reply.answer_due_at);
   } catch (error) {
-    // the reply is stored; a redelivery would find it recorded and not answer either
-    ctx.log.error({ err: error, leadId: lead.id }, 'answering a reply failed');
+    ctx.log.error({ err: error, leadId: reply.lead_id, messageId: reply.id }, 'answering a reply failed; a worker retries when its lease ends');
   }
+}
+
+/**
+ * Answers the replies whose answer is overdue — their process died before answering, or the
+ * attempt failed — one batch, concurrently. Returns how many it took.
+ */
+export async function answerOverdueReplies(ctx: AppContext, limit = DEFAULT_ANSWER_BATCH): Promise<number> {
+  const now = ctx.clock.now();
+  const overdue = await claimOverdueAnswers(ctx.db, now, new Date(now.getTime() + ANSWER_LEASE_MS), limit, MAX_ANSWER_ATTEMPTS);
+  await Promise.all(overdue.map((reply) => answerPendingReply(ctx, reply)));
+  return overdue.length;
 }
 
 /**
@@ -74,7 +115,7 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
   const content = replyText(mail.text);
   const optOut = isOptOut(content);
   const now = ctx.clock.now();
-  const lead = await ctx.db.transaction((tx) =>
+  const recorded = await ctx.db.transaction((tx) =>
     recordReply(tx, target, {
       id: newId(now),
       channel: 'email',
@@ -88,5 +129,6 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
       now,
     }),
   );
-  if (lead?.recorded && !optOut) ctx.background.start('answer email reply', () => answerRecordedReply(ctx, lead, content, 'email'));
+  const answer = recorded?.answer;
+  if (answer) ctx.background.start('answer email reply', () => answerPendingReply(ctx, answer));
 }

@@ -4,7 +4,7 @@ import { isId, newId } from '../../lib/ids.ts';
 import { nextOpening } from '../followups/business-hours.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import type { MessageRow } from '../messages/store.ts';
-import { answerRecordedReply, recordReply } from '../replies/service.ts';
+import { answerPendingReply, recordReply } from '../replies/service.ts';
 import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
 import { applyCarrierStatus, campaignOfMessageLead, findReplyTarget, holdEarlyCarrierStatus, markReachedMaxRetries } from './store.ts';
 
@@ -67,7 +67,7 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
   const now = ctx.clock.now();
   const body = params.Body ?? '';
   const optOut = isOptOut(body);
-  const lead = await ctx.db.transaction(async (tx) => {
+  const recorded = await ctx.db.transaction(async (tx) => {
     const target = await findReplyTarget(tx, params.From);
     return (
       target &&
@@ -86,5 +86,6 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
     );
   });
   // the model may take longer than the carrier waits for this webhook's answer
-  if (lead?.recorded && !optOut) ctx.background.start('answer SMS reply', () => answerRecordedReply(ctx, lead, body, 'text'));
+  const answer = recorded?.answer;
+  if (answer) ctx.background.start('answer SMS reply', () => answerPendingReply(ctx, answer));
 }
