@@ -11,7 +11,7 @@ export interface Worker {
 export interface WorkerOptions extends DispatchOptions {
   deliveryBatchSize?: number;
   /**
-   * concurrent dispatch loops in this process (default 4): each delivers its own batch, so
+   * concurrent dispatch loops in this process (default 3): each delivers its own batch, so
    * most of a loop's time is spent waiting on providers
    */
   dispatchLoops?: number;
@@ -44,7 +44,7 @@ export function startWorker(ctx: AppContext, options: WorkerOptions = {}): Worke
   const dispatchBatch = options.batchSize ?? (options.composer ? DEFAULT_COMPOSE_BATCH : DEFAULT_DISPATCH_BATCH);
   const deliveryBatch = options.deliveryBatchSize ?? DEFAULT_DELIVERY_BATCH;
   const loops = Promise.all([
-    ...Array.from({ length: options.dispatchLoops ?? 4 }, () =>
+    ...Array.from({ length: options.dispatchLoops ?? 3 }, () =>
       loop('dispatch', () => runDispatcherOnce(ctx, { deliverInline: true, ...options, batchSize: dispatchBatch }), dispatchBatch),
     ),
     ...Array.from({ length: options.deliveryLoops ?? 2 }, () => loop('delivery', () => deliverOnce(ctx, { batchSize: deliveryBatch }), deliveryBatch)),
