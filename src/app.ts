@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import apiReference from '@scalar/fastify-api-reference';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
@@ -67,7 +67,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     // An over-long path id reaches its route, which answers it like any malformed id (404).
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: (error, request, reply) => sendError(rendererFor(request.url), toAppError(error), request, reply),
