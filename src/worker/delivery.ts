@@ -86,16 +86,13 @@ export async function deliverClaimed(ctx: AppContext, messages: DeliverableMessa
   const outcomes = await Promise.all(messages.map((message) => deliver(ctx, message, attemptedAt)));
   const recordedAt = ctx.clock.now();
   const sentOut = new Set(outcomes.filter((o) => o.status === 'sent' || o.status === 'delivered').map((o) => o.id));
+  const byId = new Map(messages.map((message) => [message.id, message]));
   await ctx.db.transaction(async (tx) => {
-    const recorded = await recordDeliveryOutcomes(tx, outcomes, recordedAt);
-    const wentOut = recorded.filter((row) => sentOut.has(row.id));
-    const recordedIds = new Set(wentOut.map((row) => row.id));
-    await insertSystemActivities(tx, messages.filter((message) => recordedIds.has(message.id)).map(sentMessageActivity), 'system', recordedAt);
+    const wentOut = (await recordDeliveryOutcomes(tx, outcomes, recordedAt)).filter((row) => sentOut.has(row.id));
+    await insertSystemActivities(tx, wentOut.map((row) => sentMessageActivity(byId.get(row.id)!)), 'system', recordedAt);
     // a carrier status that came back before this record (an unanswered call) has its effect now
     for (const { id, status } of wentOut) {
-      if (status === 'sent') continue;
-      const message = messages.find((m) => m.id === id)!;
-      await followCarrierStatus(tx, (await findMessage(tx, message.organization_id, id))!, recordedAt);
+      if (status !== 'sent') await followCarrierStatus(tx, (await findMessage(tx, byId.get(id)!.organization_id, id))!, recordedAt);
     }
   });
 }
