@@ -99,13 +99,13 @@ describe('a reply whose answer was never written', () => {
   /** What the SMS webhook commits before it answers the carrier; the process then "dies" before answering the reply. */
   const recordedOnly = async (lead: { id: string; phone: string }, body: string, sid: string) => {
     const now = app.clock.now();
-    const recorded = await app.db.transaction((tx) =>
+    const answer = await app.db.transaction((tx) =>
       recordReply(tx, { id: lead.id, organization_id: acme.organizationId }, {
         id: sid.toLowerCase().padEnd(24, '0').slice(0, 24), channel: 'text', subject: null, content: body, from: lead.phone, to: twilio.from,
         provider: 'twilio', providerMessageId: sid, optOut: false, now,
       }),
     );
-    assert.ok(recorded?.answer);
+    assert.ok(answer);
   };
   const answersOf = async (leadId: string) => (await repliesOf(leadId)).filter((m) => m.direction === 'outbound');
 

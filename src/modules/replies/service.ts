@@ -33,23 +33,18 @@ export interface IncomingReply extends Omit<InboundMessage, 'lead' | 'answerLeas
  * What a reply does, whatever its channel, in the caller's transaction: the lead is marked
  * replied with its cadence stopped (opted out too for an opt-out keyword), the reply is
  * stored, and pending automatic touches are canceled. A reply that is not an opt-out is
- * stored as to be answered, under a first attempt's lease: `answer` is what the caller then
- * hands `answerPendingReply`. Undefined when the lead is gone or the reply was already
- * stored (a redelivery, answered by its first delivery).
+ * stored as to be answered, under a first attempt's lease, and returned for the caller to
+ * hand `answerPendingReply`. Undefined when there is nothing to answer: an opt-out, a lead
+ * that is gone, or a reply already stored (a redelivery, answered by its first delivery).
  */
-export async function recordReply(
-  tx: Queryable,
-  target: RepliedLead,
-  reply: IncomingReply,
-): Promise<{ lead: RepliedLead; answer: PendingAnswer | undefined } | undefined> {
+export async function recordReply(tx: Queryable, target: RepliedLead, reply: IncomingReply): Promise<PendingAnswer | undefined> {
   const lead = await markLeadReplied(tx, target, reply.optOut, reply.now);
   if (!lead) return undefined;
   const answerLease = reply.optOut ? null : new Date(reply.now.getTime() + ANSWER_LEASE_MS);
   const recorded = await insertInboundMessage(tx, { ...reply, lead, answerLease });
   await cancelPendingTouches(tx, lead, reply.optOut, reply.now);
-  if (!recorded) return undefined;
-  const answer = answerLease && { id: reply.id, organization_id: lead.organization_id, lead_id: lead.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
-  return { lead, answer: answer ?? undefined };
+  if (!recorded || !answerLease) return undefined;
+  return { id: reply.id, organization_id: lead.organization_id, lead_id: lead.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
 }
 
 /**
@@ -115,7 +110,7 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
   const content = replyText(mail.text);
   const optOut = isOptOut(content);
   const now = ctx.clock.now();
-  const recorded = await ctx.db.transaction((tx) =>
+  const answer = await ctx.db.transaction((tx) =>
     recordReply(tx, target, {
       id: newId(now),
       channel: 'email',
@@ -129,6 +124,5 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
       now,
     }),
   );
-  const answer = recorded?.answer;
   if (answer) ctx.background.start('answer email reply', () => answerPendingReply(ctx, answer));
 }

@@ -67,7 +67,7 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
   const now = ctx.clock.now();
   const body = params.Body ?? '';
   const optOut = isOptOut(body);
-  const recorded = await ctx.db.transaction(async (tx) => {
+  const answer = await ctx.db.transaction(async (tx) => {
     const target = await findReplyTarget(tx, params.From);
     return (
       target &&
@@ -86,6 +86,5 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
     );
   });
   // the model may take longer than the carrier waits for this webhook's answer
-  const answer = recorded?.answer;
   if (answer) ctx.background.start('answer SMS reply', () => answerPendingReply(ctx, answer));
 }
