@@ -45,6 +45,14 @@ async function untilLeased(leadId: string): Promise<void> {
 }
 
 describe('follow-ups written by the AI composer', () => {
+  test('as the worker runs it, the touch the model wrote goes out from the dispatching call', async () => {
+    const lead = await dueLead();
+    openai.script({ answer: 'Ada, shall we book a visit?' });
+    assert.equal(await runDispatcherOnce(app.ctx, { composer: aiFollowUpComposer(app.ctx), deliverInline: true }), 1);
+    const [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.content, message.status, message.attempts, message.provider], ['Ada, shall we book a visit?', 'delivered', 1, 'log']);
+  });
+
   test('the model writes the touch; the lead moves on and the message keeps the due time in its key', async () => {
     const lead = await dueLead();
     openai.script({ answer: 'Ada, still thinking about solar?' });
