@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../http/errors.ts';
-import { findActiveConfigurationByInboundEmail } from '../lead-management/service.ts';
-import { emailRepliedTo, receiveEmailReply, replyTargets } from '../replies/service.ts';
+import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from '../lead-management/service.ts';
+import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
+import type { RepliedLead } from '../replies/store.ts';
 import { parseLeadEmail } from './parse.ts';
-import { configurationsForRecipients, routeEmail } from './service.ts';
+import { routeEmail } from './service.ts';
 
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
@@ -24,9 +25,14 @@ export interface InboundSmtp {
   stop(): Promise<void>;
 }
 
-/** An active configuration's inbound address, or a reply address of one of our emails. */
-async function acceptsMailFor(ctx: AppContext, address: string): Promise<boolean> {
-  return Boolean((await emailRepliedTo(ctx, address)) ?? (await findActiveConfigurationByInboundEmail(ctx, address)));
+/** What an accepted recipient is: a reply address of one of our emails, or an active configuration's inbound address. */
+type Recipient = { reply: RepliedLead } | { configuration: RoutingConfiguration };
+
+async function recipientFor(ctx: AppContext, address: string): Promise<Recipient | undefined> {
+  const reply = await emailRepliedTo(ctx, address);
+  if (reply) return { reply };
+  const configuration = await findActiveConfigurationByInboundEmail(ctx, address);
+  return configuration && { configuration };
 }
 
 /**
@@ -37,6 +43,8 @@ async function acceptsMailFor(ctx: AppContext, address: string): Promise<boolean
  * the sender retries, so nothing accepted is ever lost.
  */
 export async function startInboundSmtp(ctx: AppContext, listen: { host: string; port: number }): Promise<InboundSmtp> {
+  // what each recipient was found to be at RCPT, so DATA does not look it up again
+  const accepted = new WeakMap<SMTPServerSession, Map<string, Recipient>>();
   const server = new SMTPServer({
     name: 'openlead',
     banner: 'OpenLead inbound',
@@ -47,9 +55,14 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     disableReverseLookup: true,
     size: MAX_MESSAGE_BYTES,
     logger: false,
-    onRcptTo(address, _session, callback) {
-      acceptsMailFor(ctx, address.address).then(
-        (accepted) => callback(accepted ? null : smtpError(550, `No such mailbox: ${address.address}`)),
+    onRcptTo(address, session, callback) {
+      recipientFor(ctx, address.address).then(
+        (recipient) => {
+          if (!recipient) return callback(smtpError(550, `No such mailbox: ${address.address}`));
+          if (!accepted.has(session)) accepted.set(session, new Map());
+          accepted.get(session)!.set(address.address, recipient);
+          callback();
+        },
         (error) => {
           ctx.log.error({ err: error }, 'inbound: recipient lookup failed');
           callback(smtpError(451, 'Temporary failure, try again later'));
@@ -60,13 +73,17 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
       const work = async () => {
         const raw = await readAll(stream);
         if (stream.sizeExceeded) throw smtpError(552, 'Message too large');
-        const recipients = session.envelope.rcptTo.map((r) => r.address);
-        const replies = await replyTargets(ctx, recipients);
-        const configurations = await configurationsForRecipients(ctx, recipients);
-        if (configurations.length === 0 && replies.length === 0) throw smtpError(550, 'No active recipient');
+        const found = accepted.get(session);
+        const replies: { to: string; lead: RepliedLead }[] = [];
+        const configurations = new Map<string, RoutingConfiguration>();
+        for (const { address } of session.envelope.rcptTo) {
+          const recipient = found?.get(address);
+          if (recipient && 'reply' in recipient) replies.push({ to: address, lead: recipient.reply });
+          else if (recipient) configurations.set(recipient.configuration.id, recipient.configuration);
+        }
         const parsed = await parseLeadEmail(raw);
         for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
-        const results = await routeEmail(ctx, configurations, parsed.contact);
+        const results = await routeEmail(ctx, [...configurations.values()], parsed.contact);
         ctx.log.info({ messageId: parsed.messageId, leads: results.map((r) => r.lead.id), replies: replies.length }, 'inbound: email received');
       };
       work().then(
