@@ -371,4 +371,27 @@ describe('message listing', () => {
     const acmeView = await app.request('GET', '/api/messages?status=queued', { token: acme.token });
     assert.ok(acmeView.body.data.every((m: { leadId: string }) => m.leadId !== lead._id));
   });
+
+  test('GET /api/messages without a status lists every status together, newest first, keyset-paged across them', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lister = await registerOrganization(app, 'Lister');
+    const lead = await createLead(app, lister);
+    const post = async (content: string, body: Record<string, unknown>) => {
+      const res = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: lister.token, body: { content, ...body } });
+      assert.equal(res.status, 201, res.text);
+      app.clock.advance(1000);
+    };
+    await post('first', { overrideBusinessHours: true });
+    while ((await deliverOnce(app.ctx)) > 0);
+    await post('second', { scheduledTime: '2026-06-05T12:00:00Z' });
+    await post('third', { scheduledTime: '2026-06-05T12:00:00Z' });
+    const list = async (query: string) =>
+      (await app.request('GET', `/api/messages${query}`, { token: lister.token })).body.data.map((m: { content: string; status: string }) => [m.content, m.status]);
+    const all = await list('');
+    assert.deepEqual(all.map(([content]: string[]) => content), ['third', 'second', 'first']);
+    assert.notEqual(all[2][1], 'queued', 'the first went out');
+    const firstPage = (await app.request('GET', '/api/messages?limit=2', { token: lister.token })).body.data;
+    assert.deepEqual(firstPage.map((m: { content: string }) => m.content), ['third', 'second']);
+    assert.deepEqual((await list(`?limit=2&before=${firstPage[1]._id}`)).map(([content]: string[]) => content), ['first']);
+  });
 });

@@ -63,19 +63,26 @@ export function listLeadMessages(db: Queryable, organizationId: string, leadId: 
   );
 }
 
-/** Newest first, keyset-paged on (created_at, id). */
+/**
+ * Newest first, keyset-paged on (created_at, id). Read per status from the status index and
+ * merged (all statuses when none is asked for), so neither form scans and sorts the
+ * organization's messages, and no index is kept for the unfiltered listing alone.
+ */
 export function listMessages(
   db: Queryable,
   organizationId: string,
   filter: { status?: MessageStatus; before?: { createdAt: Date; id: string }; limit: number },
 ): Promise<MessageRow[]> {
   return db.query<MessageRow>(
-    `SELECT * FROM messages
-      WHERE organization_id = $1
-        AND ($2::text IS NULL OR status = $2)
-        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
-      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [organizationId, filter.status ?? null, filter.before?.createdAt ?? null, filter.before?.id ?? null, filter.limit],
+    `SELECT m.* FROM unnest($2::text[]) AS s(status)
+       CROSS JOIN LATERAL (
+         SELECT * FROM messages
+          WHERE organization_id = $1 AND status = s.status
+            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+          ORDER BY created_at DESC, id DESC LIMIT $5
+       ) m
+      ORDER BY m.created_at DESC, m.id DESC LIMIT $5`,
+    [organizationId, filter.status ? [filter.status] : MESSAGE_STATUSES, filter.before?.createdAt ?? null, filter.before?.id ?? null, filter.limit],
   );
 }
 
