@@ -53,6 +53,20 @@ async function fireStep(body: Record<string, unknown>, config: Record<string, un
   return { lead, messages: await messagesOf(app, acme, lead._id) };
 }
 
+/**
+ * A lead of a new weekday 09:00–20:00 UTC campaign (calls retried 10 minutes apart) whose
+ * one-step call cadence is due now.
+ */
+async function dueCampaignCall(name: string, maxRetries: number) {
+  const campaign = (await app.request('POST', '/api/campaigns', {
+    token: acme.token,
+    body: { name, agentId: callAgentId, maxRetries, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
+  })).body.data;
+  const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
+  await scheduleLead(app, lead._id, 1, app.clock.now());
+  return lead;
+}
+
 const carrierPost = (path: string, params: Record<string, string>, signature?: string) => {
   const signed = twilio.signed(app.url + path, params);
   if (signature !== undefined) signed.headers['x-twilio-signature'] = signature;
@@ -520,12 +534,7 @@ describe('a carrier status that arrives before the send is recorded', () => {
 
   test('an unanswered campaign call reported early is still retried', async () => {
     app.clock.set('2026-06-01T12:00:00Z');
-    const campaign = (await app.request('POST', '/api/campaigns', {
-      token: acme.token,
-      body: { name: 'Quick dialer', agentId: callAgentId, maxRetries: 1, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
-    })).body.data;
-    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
-    await scheduleLead(app, lead._id, 1, app.clock.now());
+    const lead = await dueCampaignCall('Quick dialer', 1);
     twilio.callBackBeforeAnswering({ CallStatus: 'no-answer' });
     await runWorker();
     const calls = await messagesOf(app, acme, lead._id);
@@ -551,12 +560,7 @@ describe('a carrier status that arrives before the send is recorded', () => {
 describe('campaign call retries', () => {
   test('an unanswered campaign call is retried retryIntervalMinutes later up to maxRetries, then the lead reached-max-retries', async () => {
     app.clock.set('2026-06-01T12:00:00Z'); // Monday, inside the campaign's hours
-    const campaign = (await app.request('POST', '/api/campaigns', {
-      token: acme.token,
-      body: { name: 'Dialer', agentId: callAgentId, maxRetries: 2, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
-    })).body.data;
-    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
-    await scheduleLead(app, lead._id, 1, app.clock.now());
+    const lead = await dueCampaignCall('Dialer', 2);
     await runWorker();
 
     const unanswered = ['no-answer', 'busy', 'no-answer'];
@@ -584,12 +588,7 @@ describe('campaign call retries', () => {
 
   test('a retry that would fall outside the campaign hours waits for the next opening; an answered call is not retried', async () => {
     app.clock.set('2026-06-05T19:55:00Z'); // Friday 19:55 UTC
-    const campaign = (await app.request('POST', '/api/campaigns', {
-      token: acme.token,
-      body: { name: 'Late dialer', agentId: callAgentId, maxRetries: 1, retryIntervalMinutes: 10, timezone: 'UTC', allowedHours: { start: '09:00', end: '20:00' }, allowedDays: [1, 2, 3, 4, 5] },
-    })).body.data;
-    const lead = await createLead(app, acme, { agentId: callAgentId, campaignId: campaign._id, followUpConfig: { '1': { hours: 1, channel: 'call' } } });
-    await scheduleLead(app, lead._id, 1, app.clock.now());
+    const lead = await dueCampaignCall('Late dialer', 1);
     await runWorker();
     const [call] = await messagesOf(app, acme, lead._id);
     await carrierPost('/api/webhook/twilio/status', { CallSid: call.providerMessageId, CallStatus: 'no-answer' });

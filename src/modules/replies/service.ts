@@ -55,9 +55,9 @@ export async function recordReply(tx: Queryable, target: RepliedLead, reply: Inc
  */
 export async function answerPendingReply(ctx: AppContext, reply: PendingAnswer): Promise<void> {
   try {
-    await answerReply(ctx, reply.organization_id, reply.lead_id, reply, (tx) => settleAnswer(tx, reply, reply.answer_due_at));
-    // nothing was written when the lead is no longer to be answered (AI off, opted out): settled all the same
-    await settleAnswer(ctx.db, reply, reply.answer_due_at);
+    const answered = await answerReply(ctx, reply.organization_id, reply.lead_id, reply, (tx) => settleAnswer(tx, reply, reply.answer_due_at));
+    // nothing written: the lead is no longer to be answered (AI off, opted out, gone), or another attempt owns the reply
+    if (!answered) await settleAnswer(ctx.db, reply, reply.answer_due_at);
   } catch (error) {
     ctx.log.error({ err: error, leadId: reply.lead_id, messageId: reply.id }, 'answering a reply failed; a worker retries when its lease ends');
   }
