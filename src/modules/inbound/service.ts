@@ -5,18 +5,32 @@ import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from
 import type { IncomingContact } from '../intake/contact.ts';
 import { routeLead, type RoutingResult } from '../intake/route.ts';
 import { ownActiveConfiguration } from '../intake/service.ts';
-import { receiveEmailReply, replyTargets } from '../replies/service.ts';
+import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
 import type { RepliedLead } from '../replies/store.ts';
 import { parseLeadEmail } from './parse.ts';
 
-/** The active configurations the recipients belong to, each once (addresses are case-insensitive). */
-export async function configurationsForRecipients(ctx: AppContext, recipients: string[]): Promise<RoutingConfiguration[]> {
-  const found = new Map<string, RoutingConfiguration>();
-  for (const address of new Set(recipients.map((r) => r.trim().toLowerCase()).filter(Boolean))) {
-    const configuration = await findActiveConfigurationByInboundEmail(ctx, address);
-    if (configuration) found.set(configuration.id, configuration);
+/** What an inbound address is: a reply address of one of our emails, or an active configuration's inbound address. */
+export type EmailRecipient = { reply: RepliedLead } | { configuration: RoutingConfiguration };
+
+export async function emailRecipient(ctx: AppContext, address: string): Promise<EmailRecipient | undefined> {
+  const reply = await emailRepliedTo(ctx, address);
+  if (reply) return { reply };
+  const configuration = await findActiveConfigurationByInboundEmail(ctx, address);
+  return configuration && { configuration };
+}
+
+/** The replies among found recipients (each with its address) and their configurations (each once). */
+export function sortRecipients(found: { address: string; recipient: EmailRecipient | undefined }[]): {
+  replies: { to: string; lead: RepliedLead }[];
+  configurations: RoutingConfiguration[];
+} {
+  const replies: { to: string; lead: RepliedLead }[] = [];
+  const configurations = new Map<string, RoutingConfiguration>();
+  for (const { address, recipient } of found) {
+    if (recipient && 'reply' in recipient) replies.push({ to: address, lead: recipient.reply });
+    else if (recipient) configurations.set(recipient.configuration.id, recipient.configuration);
   }
-  return [...found.values()];
+  return { replies, configurations: [...configurations.values()] };
 }
 
 /** Routes one parsed email through each configuration it was addressed to. */
@@ -46,8 +60,9 @@ export async function receiveEmailOverHttp(
     configurations = [await ownActiveConfiguration(ctx, principal, email.configurationId)];
   } else {
     const recipients = email.envelopeRecipients.length > 0 ? email.envelopeRecipients : parsed.recipients;
-    configurations = (await configurationsForRecipients(ctx, recipients)).filter((c) => c.organizationId === principal.organizationId);
-    replies = (await replyTargets(ctx, recipients)).filter((reply) => reply.lead.organization_id === principal.organizationId);
+    const found = sortRecipients(await Promise.all(recipients.map(async (address) => ({ address, recipient: await emailRecipient(ctx, address) }))));
+    configurations = found.configurations.filter((c) => c.organizationId === principal.organizationId);
+    replies = found.replies.filter((reply) => reply.lead.organization_id === principal.organizationId);
     if (configurations.length === 0 && replies.length === 0) throw notFound('No active lead management configuration has this inbound address');
   }
   for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);

@@ -2,11 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../http/errors.ts';
-import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from '../lead-management/service.ts';
-import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
-import type { RepliedLead } from '../replies/store.ts';
+import { receiveEmailReply } from '../replies/service.ts';
 import { parseLeadEmail } from './parse.ts';
-import { routeEmail } from './service.ts';
+import { emailRecipient, routeEmail, sortRecipients, type EmailRecipient } from './service.ts';
 
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
@@ -25,16 +23,6 @@ export interface InboundSmtp {
   stop(): Promise<void>;
 }
 
-/** What an accepted recipient is: a reply address of one of our emails, or an active configuration's inbound address. */
-type Recipient = { reply: RepliedLead } | { configuration: RoutingConfiguration };
-
-async function recipientFor(ctx: AppContext, address: string): Promise<Recipient | undefined> {
-  const reply = await emailRepliedTo(ctx, address);
-  if (reply) return { reply };
-  const configuration = await findActiveConfigurationByInboundEmail(ctx, address);
-  return configuration && { configuration };
-}
-
 /**
  * The inbound role's SMTP listener. Mail is accepted only for the inbound address of an
  * active configuration, where it makes a lead, or for the reply address of an email we
@@ -44,7 +32,7 @@ async function recipientFor(ctx: AppContext, address: string): Promise<Recipient
  */
 export async function startInboundSmtp(ctx: AppContext, listen: { host: string; port: number }): Promise<InboundSmtp> {
   // what each recipient was found to be at RCPT, so DATA does not look it up again
-  const accepted = new WeakMap<SMTPServerSession, Map<string, Recipient>>();
+  const accepted = new WeakMap<SMTPServerSession, Map<string, EmailRecipient>>();
   const server = new SMTPServer({
     name: 'openlead',
     banner: 'OpenLead inbound',
@@ -56,7 +44,7 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     size: MAX_MESSAGE_BYTES,
     logger: false,
     onRcptTo(address, session, callback) {
-      recipientFor(ctx, address.address).then(
+      emailRecipient(ctx, address.address).then(
         (recipient) => {
           if (!recipient) return callback(smtpError(550, `No such mailbox: ${address.address}`));
           if (!accepted.has(session)) accepted.set(session, new Map());
@@ -74,16 +62,10 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
         const raw = await readAll(stream);
         if (stream.sizeExceeded) throw smtpError(552, 'Message too large');
         const found = accepted.get(session);
-        const replies: { to: string; lead: RepliedLead }[] = [];
-        const configurations = new Map<string, RoutingConfiguration>();
-        for (const { address } of session.envelope.rcptTo) {
-          const recipient = found?.get(address);
-          if (recipient && 'reply' in recipient) replies.push({ to: address, lead: recipient.reply });
-          else if (recipient) configurations.set(recipient.configuration.id, recipient.configuration);
-        }
+        const { replies, configurations } = sortRecipients(session.envelope.rcptTo.map(({ address }) => ({ address, recipient: found?.get(address) })));
         const parsed = await parseLeadEmail(raw);
         for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
-        const results = await routeEmail(ctx, [...configurations.values()], parsed.contact);
+        const results = await routeEmail(ctx, configurations, parsed.contact);
         ctx.log.info({ messageId: parsed.messageId, leads: results.map((r) => r.lead.id), replies: replies.length }, 'inbound: email received');
       };
       work().then(

@@ -88,12 +88,6 @@ export async function emailRepliedTo(ctx: AppContext, address: string): Promise<
   return message && { id: message.lead_id, organization_id: message.organization_id };
 }
 
-/** The recipients that are reply addresses of ours, each with the lead it answers. */
-export async function replyTargets(ctx: AppContext, recipients: string[]): Promise<{ to: string; lead: RepliedLead }[]> {
-  const found = await Promise.all(recipients.map(async (to) => ({ to, lead: await emailRepliedTo(ctx, to) })));
-  return found.filter((target): target is { to: string; lead: RepliedLead } => target.lead !== undefined);
-}
-
 /** The Reply-To of an outbound email, when REPLY_EMAIL_DOMAIN is set. */
 export function replyAddressOf(ctx: Pick<AppContext, 'config' | 'tokens'>, messageId: string): string | undefined {
   const domain = ctx.config.replyEmailDomain;
