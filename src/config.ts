@@ -27,6 +27,8 @@ export interface Config {
   publicUrl?: string;
   openai?: { baseUrl?: string; apiKey: string; model: string; timeoutMs: number };
   workerPollMs: number;
+  /** Seconds between vacuum/analyze passes over the embedded PGlite database (0: none); PostgreSQL has autovacuum. */
+  pgliteMaintenanceSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,5 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     workerPollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 600000),
+    pgliteMaintenanceSeconds: integer(env, 'PGLITE_MAINTENANCE_SECONDS', 60, 0, 86400),
   };
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { startMaintenance } from './db/maintenance.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import { aiFollowUpComposer } from './modules/ai/conversation.ts';
@@ -18,6 +19,8 @@ async function start(config: Config): Promise<void> {
   await migrate(db);
   const { server, ctx } = await buildApp({ config, db });
   const running: Stoppable[] = [];
+  // PGlite has no autovacuum: without this its tables only grow and are never analyzed
+  if (db.kind === 'pglite' && config.pgliteMaintenanceSeconds > 0) running.push(startMaintenance(db, server.log, config.pgliteMaintenanceSeconds * 1000));
   // with a model configured, it writes the follow-ups whose step has no template of its own
   if (config.roles.includes('worker')) running.push(startWorker(ctx, config.openai ? { composer: aiFollowUpComposer(ctx) } : {}));
   if (config.roles.includes('inbound')) {

@@ -40,11 +40,11 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-/** `openlead start --role worker` as its own process (the production entry point). */
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
+/** `openlead start --role <role>` (a worker unless told) as its own process (the production entry point). */
+export function spawnWorker(env: Record<string, string>, role = 'worker'): WorkerProcess {
   // BENCH_NODE_ARGS reaches the worker's node too, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start', '--role', 'worker'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start', '--role', role], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'worker-secret', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
