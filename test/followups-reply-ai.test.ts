@@ -56,9 +56,9 @@ describe('an inbound SMS gets an AI answer', () => {
     await inboundSms(lead.phone, 'When does it pay off?', 'SMai1');
     await inboundSms(lead.phone, 'When does it pay off?', 'SMai1');
     const messages = await repliesOf(lead.id);
-    assert.deepEqual(messages.map((m) => [m.direction, m.status, m.content]), [
-      ['inbound', 'received', 'When does it pay off?'],
-      ['outbound', 'queued', 'Panels pay off in about 7 years.'],
+    assert.deepEqual(messages.map((m) => [m.direction, m.origin, m.status, m.content]), [
+      ['inbound', 'reply', 'received', 'When does it pay off?'],
+      ['outbound', 'reply_answer', 'queued', 'Panels pay off in about 7 years.'],
     ]);
     assert.equal(openai.requests.at(-1)!.messages.at(-1)!.content, 'When does it pay off?');
   });
@@ -69,6 +69,10 @@ describe('an inbound SMS gets an AI answer', () => {
     await inboundSms(lead.phone, 'Call me?', 'SMai2');
     const reply = (await approvalsOf(app, lead.id)).find((a) => a.purpose === 'reply');
     assert.equal(reply?.content, REPLY_FALLBACK);
+    const approved = await app.request('POST', `/api/approvals/${reply.id}/approve`, { token: acme.token });
+    assert.equal(approved.status, 200, approved.text);
+    const answer = (await repliesOf(lead.id)).find((m) => m.direction === 'outbound');
+    assert.deepEqual([answer?.origin, answer?.content], ['reply_answer', REPLY_FALLBACK]);
   });
 
   test('the webhook is answered before the model is: a slow model never holds the carrier', async () => {

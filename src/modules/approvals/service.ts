@@ -32,8 +32,7 @@ function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | nu
     channel: message.channel,
     content: message.content,
     subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
-    // an AI answer to a lead's reply is sent like a rep's message; only first touches are first_message
-    origin: message.purpose === 'reply' ? 'manual' : 'first_message',
+    origin: message.purpose === 'reply' ? 'reply_answer' : 'first_message',
     status: 'queued',
     // the dispatcher holds queued messages until the lead's business hours
     sendAt: message.now,

@@ -8,7 +8,7 @@ export const MessageDto = Type.Object({
   leadId: Type.String(),
   direction: Type.String({ description: 'outbound or inbound' }),
   channel: Type.String({ description: 'text, call or email' }),
-  origin: Type.String({ description: 'follow_up, manual, first_message, call_retry or reply' }),
+  origin: Type.String({ description: 'follow_up, manual, first_message, call_retry, reply (inbound) or reply_answer (the answer to a reply)' }),
   status: Type.String({ description: MESSAGE_STATUSES.join(', ') }),
   subject: Nullable(Type.String()),
   content: Type.String(),

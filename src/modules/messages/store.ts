@@ -20,7 +20,7 @@ export const MESSAGE_STATUSES: MessageStatus[] = [
   'awaiting_approval', 'queued', 'sending', 'failed', 'dead', 'sent', 'delivered', 'undelivered', 'no_answer', 'skipped', 'canceled', 'received',
 ];
 
-export type MessageOrigin = 'follow_up' | 'manual' | 'first_message' | 'call_retry' | 'reply';
+export type MessageOrigin = 'follow_up' | 'manual' | 'first_message' | 'call_retry' | 'reply' | 'reply_answer';
 
 export interface MessageRow {
   id: string;
