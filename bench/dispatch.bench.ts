@@ -5,6 +5,7 @@
  * same table, in the same invocation. Each run gets a fresh schema.
  */
 import pg from 'pg';
+import { twilioProvider } from '../src/modules/channels/twilio.ts';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.ts';
 import { seedDueLeads, spawnWorker, waitFor, workerSchema, type WorkerProcess } from '../test/support/worker-processes.ts';
 import { watchCpu, type CpuUse } from './cpu.ts';
@@ -101,6 +102,36 @@ async function bareClaimLoop(clients: number): Promise<Run> {
   }
 }
 
+/**
+ * The carrier leg alone: the worker's own Twilio provider sends one text per lead to the
+ * sink, in batches of BATCH from 3 concurrent loops as a worker's dispatch loops do, with no
+ * database at all. Client and sink both run in this process, so its CPU is the leg's cost.
+ */
+async function carrierLegAlone(twilio: FakeTwilio): Promise<Run> {
+  const provider = twilioProvider({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, baseUrl: twilio.baseUrl });
+  try {
+    let next = 0;
+    const started = performance.now();
+    const cpuUsed = await watchCpu([]);
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (next < leads) {
+          const batch = Array.from({ length: Math.min(BATCH, leads - next) }, () => next++);
+          await Promise.all(
+            batch.map((n) =>
+              provider.send({ messageId: `leg${n}`, idempotencyKey: `leg:${n}`, channel: 'text', to: '+15550100000', subject: null, content: `Hi Lead ${n}`, voicemailEnabled: false }),
+            ),
+          );
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return { leadsPerSecond: leads / seconds, cpu: await cpuUsed() };
+  } finally {
+    await provider.close?.();
+  }
+}
+
 /** CPU microseconds per lead, by where they were spent. */
 function cpuPerLead(cpu: CpuUse | undefined, bench: string): Record<string, string> {
   if (!cpu) return {};
@@ -115,6 +146,13 @@ export default async function dispatchBench(): Promise<void> {
     const benchProcess = 'this process (loop client / sink)';
     const bare = await bareClaimLoop(1);
     rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.leadsPerSecond.toFixed(0), 'vs bare': '1.000', ...cpuPerLead(bare.cpu, benchProcess) });
+    const leg = await carrierLegAlone(twilio);
+    rows.push({
+      run: 'carrier leg alone (provider → sink, no database)',
+      'leads/s': leg.leadsPerSecond.toFixed(0),
+      'vs bare': (leg.leadsPerSecond / bare.leadsPerSecond).toFixed(3),
+      ...cpuPerLead(leg.cpu, benchProcess),
+    });
     for (const workers of (process.env.BENCH_DISPATCH_WORKERS || '1,2,4').split(',').map(Number)) {
       const run = await endToEnd(workers, twilio);
       rows.push({
