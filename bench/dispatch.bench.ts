@@ -107,7 +107,9 @@ async function bareClaimLoop(clients: number): Promise<Run> {
  * sink, in batches of BATCH from 3 concurrent loops as a worker's dispatch loops do, with no
  * database at all. Client and sink both run in this process, so its CPU is the leg's cost.
  */
-async function carrierLegAlone(twilio: FakeTwilio): Promise<Run> {
+async function carrierLegAlone(): Promise<Run> {
+  // a sink of its own: the end-to-end runs' sink does not carry these messages' records
+  const twilio = await startFakeTwilio();
   const provider = twilioProvider({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, baseUrl: twilio.baseUrl });
   try {
     let next = 0;
@@ -129,6 +131,7 @@ async function carrierLegAlone(twilio: FakeTwilio): Promise<Run> {
     return { leadsPerSecond: leads / seconds, cpu: await cpuUsed() };
   } finally {
     await provider.close?.();
+    await twilio.close();
   }
 }
 
@@ -146,7 +149,7 @@ export default async function dispatchBench(): Promise<void> {
     const benchProcess = 'this process (loop client / sink)';
     const bare = await bareClaimLoop(1);
     rows.push({ run: 'bare SKIP LOCKED claim loop (1 client)', 'leads/s': bare.leadsPerSecond.toFixed(0), 'vs bare': '1.000', ...cpuPerLead(bare.cpu, benchProcess) });
-    const leg = await carrierLegAlone(twilio);
+    const leg = await carrierLegAlone();
     rows.push({
       run: 'carrier leg alone (provider → sink, no database)',
       'leads/s': leg.leadsPerSecond.toFixed(0),
