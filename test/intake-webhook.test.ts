@@ -129,6 +129,27 @@ describe('POST /api/webhook/outreach statuses', () => {
     assert.equal(lead.first_name, 'Nia');
     assert.equal(lead.email, 'nia@example.com');
     assert.deepEqual(lead.additional_info.applications, { product: 'Solar 5kW' });
+    const inArray = await post({ configurationId: config._id, contacts: [{ firstName: 'Ari', phoneNumber: nextPhone() }] });
+    assert.equal(inArray.status, 200, inArray.text);
+    assert.equal((await leadRow(app, inArray.body.data.contactId)).first_name, 'Ari');
+  });
+
+  test('contacts holding several contacts, none, or not a contact is 400 and writes nothing: a call routes one contact', async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: 'Hello {{firstName}}' });
+    const count = async () => (await app.db.query<any>('SELECT count(*)::int AS n FROM leads'))[0].n;
+    const before = await count();
+    for (const contacts of [
+      [{ firstName: 'One', phoneNumber: nextPhone() }, { firstName: 'Two', phoneNumber: nextPhone() }],
+      [],
+      'Nia Nested',
+      [['Nia']],
+    ]) {
+      const res = await post({ configurationId: config._id, contacts });
+      assert.equal(res.status, 400, JSON.stringify(contacts));
+      assert.equal(res.body.success, false);
+      assert.equal(res.body.error, 'contacts must be one contact: an object, or an array holding one');
+    }
+    assert.equal(await count(), before);
   });
 });
 

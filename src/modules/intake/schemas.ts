@@ -8,7 +8,7 @@ export const WebhookBody = Type.Object(
     lastName: Type.Optional(Type.String()),
     phoneNumber: Type.Optional(Type.String()),
     email: Type.Optional(Type.String()),
-    contacts: Type.Optional(Type.Unknown({ description: 'Nested form: the contact (object, or an array whose first item is used)' })),
+    contacts: Type.Optional(Type.Unknown({ description: 'Nested form: the one contact (an object, or an array holding exactly one; anything else is 400)' })),
     applications: Type.Optional(Type.Unknown({ description: 'Nested form: kept with the lead as custom data' })),
     conversations: Type.Optional(Type.Unknown({ description: 'Nested form: kept with the lead as custom data' })),
   },

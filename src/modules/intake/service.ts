@@ -33,18 +33,26 @@ export async function ownActiveConfiguration(ctx: AppContext, principal: Princip
   return active;
 }
 
-const asObject = (value: unknown): Record<string, unknown> | undefined => {
-  const item = Array.isArray(value) ? value[0] : value;
-  return item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
-};
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const ONE_CONTACT = 'contacts must be one contact: an object, or an array holding one';
+
+/**
+ * The nested form's one contact: `contacts` as an object or an array of exactly one. A call
+ * answers with one contactId, so an array of several is refused rather than routed in part.
+ */
+function nestedContact(contacts: unknown): Record<string, unknown> {
+  const contact = Array.isArray(contacts) && contacts.length === 1 ? contacts[0] : contacts;
+  if (!isObject(contact)) throw badRequest(ONE_CONTACT, [{ field: 'contacts', message: ONE_CONTACT }]);
+  return contact;
+}
 
 /**
  * Tether's two body shapes: flat (`firstName`, `lastName`, `phoneNumber`, `email`, anything
  * else kept as custom data) or nested (`contacts`, `applications`, `conversations`).
  */
 export function contactFromWebhookBody(body: Record<string, unknown>): IncomingContact {
-  const nested = asObject(body.contacts);
-  if (!nested) return contactFromFields(Object.entries(body), IGNORED_KEYS);
+  if (body.contacts === undefined || body.contacts === null) return contactFromFields(Object.entries(body), IGNORED_KEYS);
+  const nested = nestedContact(body.contacts);
   const contact = contactFromFields(Object.entries(nested), IGNORED_KEYS);
   for (const key of ['applications', 'conversations']) {
     if (body[key] !== undefined && body[key] !== null) contact.customFields[key] = body[key];
