@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { REPLY_FALLBACK } from '../src/modules/ai/conversation.ts';
 import { answerOverdueReplies, ANSWER_LEASE_MS, MAX_ANSWER_ATTEMPTS, recordReply } from '../src/modules/replies/service.ts';
+import { deliverOnce } from '../src/worker/delivery.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+import { setOrganization } from './support/followups.ts';
 import { approvalsOf, createConfiguration, messagesOf } from './support/intake.ts';
 
 let app: TestApp;
@@ -157,5 +159,63 @@ describe('a reply whose answer was never written', () => {
     await inboundSms(lead.phone, 'STOP', 'SMdone2');
     const pending = await app.db.query(`SELECT id FROM messages WHERE lead_id = $1 AND answer_due_at IS NOT NULL`, [lead.id]);
     assert.deepEqual(pending, []);
+  });
+});
+
+describe('automatic messages wait for the lead’s sending window', () => {
+  // Monday 23:00 in New York (EDT): the window (09:00–20:00) opens Tuesday 09:00 = 13:00Z
+  const night = '2026-06-02T03:00:00.000Z';
+  const opening = '2026-06-02T13:00:00.000Z';
+  let owl: Account;
+  let owlKey: string;
+  before(async () => {
+    owl = await registerOrganization(app, 'Night Owl');
+    owlKey = await apiKeyFor(app, owl);
+    await setOrganization(app, owl, { timezone: 'America/New_York' });
+  });
+
+  const carrierRequestsTo = (phone: string) => twilio.created.filter((request) => request.params.To === phone).map((request) => request.params.Body);
+  const outbound = async (leadId: string): Promise<any[]> => {
+    const listed = await app.request('GET', `/api/leads/${leadId}/messages`, { token: owl.token });
+    assert.equal(listed.status, 200, listed.text);
+    return listed.body.data.filter((m: any) => m.direction === 'outbound');
+  };
+
+  test('an autopilot first message to a lead arriving at night is queued for the opening and sent only then', async () => {
+    app.clock.set(night);
+    const configuration = await createConfiguration(app, owl, { isAutopilot: true, starterMessage: 'Hi {{firstName}}' });
+    const phone = `+1212555${String(phoneCounter++).padStart(4, '0')}`;
+    const res = await app.request('POST', '/api/webhook/outreach', { token: owlKey, body: { configurationId: configuration._id, firstName: 'Nox', phoneNumber: phone } });
+    assert.equal(res.status, 200, res.text);
+    const leadId = res.body.data.contactId;
+    assert.deepEqual((await outbound(leadId)).map((m) => [m.origin, m.status, m.nextAttemptAt]), [['first_message', 'queued', opening]]);
+
+    await deliverOnce(app.ctx);
+    assert.deepEqual(carrierRequestsTo(phone), [], 'nothing goes out before the window opens');
+    app.clock.set(opening);
+    await deliverOnce(app.ctx);
+    assert.deepEqual(carrierRequestsTo(phone), ['Hi Nox']);
+    assert.deepEqual((await outbound(leadId)).map((m) => m.status), ['sent']);
+  });
+
+  test('an autopilot answer to a reply that arrives at night waits for the opening too', async () => {
+    app.clock.set('2026-06-01T18:00:00.000Z'); // Monday 14:00 EDT: the first message goes at once
+    const configuration = await createConfiguration(app, owl, { isAutopilot: true, starterMessage: 'Hi' });
+    const phone = `+1212555${String(phoneCounter++).padStart(4, '0')}`;
+    const res = await app.request('POST', '/api/webhook/outreach', { token: owlKey, body: { configurationId: configuration._id, firstName: 'Luna', phoneNumber: phone } });
+    const leadId = res.body.data.contactId;
+    await deliverOnce(app.ctx);
+    assert.deepEqual(carrierRequestsTo(phone), ['Hi']);
+
+    app.clock.set(night);
+    openai.script({ answer: 'We open at 9.' });
+    await inboundSms(phone, 'Are you open?', 'SMnight1');
+    const answer = (await outbound(leadId)).find((m) => m.origin === 'reply_answer');
+    assert.deepEqual([answer?.status, answer?.nextAttemptAt], ['queued', opening]);
+    await deliverOnce(app.ctx);
+    assert.deepEqual(carrierRequestsTo(phone), ['Hi']);
+    app.clock.set(opening);
+    await deliverOnce(app.ctx);
+    assert.deepEqual(carrierRequestsTo(phone), ['Hi', 'We open at 9.']);
   });
 });

@@ -3,6 +3,9 @@ import type { Queryable } from '../../db/database.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
+import { nextOpening } from '../followups/business-hours.ts';
+import { findLeadTouchContext } from '../followups/store.ts';
+import { sendWindowFor } from '../followups/touch.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import { decidePending, findApproval, insertApprovals, linkMessage, listApprovals, type ApprovalRow, type ApprovalStatus } from './store.ts';
 
@@ -25,7 +28,14 @@ export interface OutgoingMessage {
 
 const EMAIL_SUBJECT = 'Thanks for reaching out';
 
-function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | null) {
+/**
+ * Queues the message for delivery at the lead's next sending-window opening (now, inside
+ * it): an autopilot message is automatic, and an approved one is sent like a rep's message
+ * without `overrideBusinessHours`. Undefined when the lead is gone.
+ */
+async function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | null) {
+  const lead = await findLeadTouchContext(tx, message.organizationId, message.leadId);
+  if (!lead) return undefined;
   return enqueueOutbound(tx, {
     organizationId: message.organizationId,
     leadId: message.leadId,
@@ -34,8 +44,7 @@ function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | nu
     subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
     origin: message.purpose === 'reply' ? 'reply_answer' : 'first_message',
     status: 'queued',
-    // the dispatcher holds queued messages until the lead's business hours
-    sendAt: message.now,
+    sendAt: nextOpening(message.now, sendWindowFor(lead)),
     now: message.now,
     idempotencyKey: message.idempotencyKey,
     createdBy,
