@@ -43,7 +43,6 @@ async function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: strin
     content: message.content,
     subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
     origin: message.purpose === 'reply' ? 'reply_answer' : 'first_message',
-    status: 'queued',
     sendAt: nextOpening(message.now, sendWindowFor(lead)),
     now: message.now,
     idempotencyKey: message.idempotencyKey,

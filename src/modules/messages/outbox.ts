@@ -2,13 +2,10 @@
  * The outbox: every outbound message is a row of `messages`, written in the same transaction
  * as the state change that caused it, and delivered later by the worker (src/worker/).
  *
- * Stable interface for other modules:
- * - `enqueueOutbound(tx, input)`: writes one outbound message for a lead of the organization,
- *   addressed from the lead's phone (text, call) or email. Status `queued` (delivered from
- *   `sendAt`) or `awaiting_approval` (held until `releaseForDelivery`). Answers the existing
- *   row when the idempotency key was already used, undefined when the lead does not exist.
- * - `releaseForDelivery(tx, organizationId, messageId, {now, sendAt?, content?})`: flips an
- *   `awaiting_approval` message to `queued` (optionally with edited content).
+ * Stable interface for other modules: `enqueueOutbound(tx, input)` writes one outbound
+ * message for a lead of the organization, addressed from the lead's phone (text, call) or
+ * email, `queued` for delivery from `sendAt`. Answers the existing row when the idempotency
+ * key was already used, undefined when the lead does not exist.
  */
 import type { Queryable } from '../../db/database.ts';
 import { maybeOne } from '../../db/database.ts';
@@ -23,8 +20,6 @@ export interface OutboundInput {
   content: string;
   subject?: string | null;
   origin: Exclude<MessageOrigin, 'reply'>;
-  /** default `queued` */
-  status?: 'queued' | 'awaiting_approval';
   /** earliest delivery time, already moved into business hours by the caller when that applies */
   sendAt: Date;
   now: Date;
@@ -47,31 +42,17 @@ export async function enqueueOutbound(tx: Queryable, input: OutboundInput): Prom
     `INSERT INTO messages (id, organization_id, lead_id, direction, channel, origin, status, subject, content, to_address,
                            follow_up_step, strategy_id, voicemail_enabled, call_attempt, idempotency_key, next_attempt_at,
                            created_by, created_at, updated_at)
-     SELECT $1, l.organization_id, l.id, 'outbound', $4, $5, $6, $7, $8, ${LEAD_ADDRESS},
-            $9, $10, $11, $12, $13, $14, $15, $16, $16
+     SELECT $1, l.organization_id, l.id, 'outbound', $4, $5, 'queued', $6, $7, ${LEAD_ADDRESS},
+            $8, $9, $10, $11, $12, $13, $14, $15, $15
        FROM leads l WHERE l.organization_id = $2 AND l.id = $3 AND l.deleted_at IS NULL
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING *`,
     [
-      id, input.organizationId, input.leadId, input.channel, input.origin, input.status ?? 'queued', input.subject ?? null, input.content,
+      id, input.organizationId, input.leadId, input.channel, input.origin, input.subject ?? null, input.content,
       input.followUpStep ?? null, input.strategyId ?? null, input.voicemailEnabled ?? false, input.callAttempt ?? 1, key, input.sendAt,
       input.createdBy ?? null, input.now,
     ],
   );
   if (inserted) return inserted;
   return maybeOne<MessageRow>(tx, `SELECT * FROM messages WHERE organization_id = $1 AND idempotency_key = $2`, [input.organizationId, key]);
-}
-
-export function releaseForDelivery(
-  tx: Queryable,
-  organizationId: string,
-  messageId: string,
-  release: { now: Date; sendAt?: Date; content?: string },
-): Promise<MessageRow | undefined> {
-  return maybeOne<MessageRow>(
-    tx,
-    `UPDATE messages SET status = 'queued', content = COALESCE($3, content), next_attempt_at = COALESCE($4, $5), updated_at = $5
-      WHERE organization_id = $1 AND id = $2 AND status = 'awaiting_approval' RETURNING *`,
-    [organizationId, messageId, release.content ?? null, release.sendAt ?? null, release.now],
-  );
 }
