@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isSupportedCountry } from 'libphonenumber-js';
 
 export type Role = 'api' | 'worker' | 'inbound';
 
@@ -17,6 +18,7 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: string;
   roles: Role[];
+  /** The country in which a new organization reads phone numbers written without a country code (two letters). */
   defaultCountry: string;
   inboundSmtpPort: number;
   smtpUrl?: string;
@@ -51,6 +53,12 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+function country(raw: string | undefined): string {
+  if (!raw) return 'US';
+  if (!isSupportedCountry(raw)) throw new ConfigError(`DEFAULT_COUNTRY must be a two-letter country code such as US or GB, got "${raw}"`);
+  return raw;
+}
+
 function roles(raw: string | undefined): Role[] {
   if (!raw || raw === 'all') return ['api', 'worker', 'inbound'];
   const list = raw.split(',').map((r) => r.trim());
@@ -77,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     roles: roles(env.ROLE),
-    defaultCountry: env.DEFAULT_COUNTRY || 'US',
+    defaultCountry: country(env.DEFAULT_COUNTRY),
     inboundSmtpPort: integer(env, 'INBOUND_SMTP_PORT', 2525, 0, 65535),
     smtpUrl: env.SMTP_URL || undefined,
     smtpFrom: env.SMTP_FROM || 'OpenLead <no-reply@openlead.local>',

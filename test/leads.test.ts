@@ -505,3 +505,21 @@ describe('service interface used by the dialects, intake and follow-ups', () => 
     await assert.rejects(updateLead(app.ctx, actor(), lead._id, { status: 'blacklisted' }), { status: 400 });
   });
 });
+
+describe('DEFAULT_COUNTRY', () => {
+  let uk: TestApp;
+  before(async () => {
+    uk = await startApp({ defaultCountry: 'GB' });
+  });
+  after(() => uk.close());
+
+  test("is the country in which a new organization reads phone numbers written without a country code", async () => {
+    const account = await registerOrganization(uk, 'London Leads');
+    const res = await uk.request('POST', '/api/leads', { token: account.token, body: { firstName: 'Ada', phone: '020 7946 0018' } });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.data.phone, '+442079460018');
+    const american = await uk.request('POST', '/api/leads', { token: account.token, body: { firstName: 'Abe', phone: '+1 212 555 0100' } });
+    assert.equal(american.body.data.phone, '+12125550100', 'a number with its country code keeps it');
+  });
+});
+

@@ -78,7 +78,12 @@ export async function register(
   if (!ctx.config.allowRegistration) throw forbidden('Registration is disabled');
   checkPassword(input.password);
   const user = await ctx.db.transaction(async (tx) => {
-    const organization = await insertOrganization(tx, { id: newId(ctx.clock.now()), name: input.organizationName.trim() });
+    const organization = await insertOrganization(tx, {
+      id: newId(ctx.clock.now()),
+      name: input.organizationName.trim(),
+      // how its phone numbers written without a country code are read
+      defaultCountry: ctx.config.defaultCountry,
+    });
     await insertPipeline(tx, organization.id, {
       name: 'Sales Pipeline',
       type: 'Contact',

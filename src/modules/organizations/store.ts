@@ -16,8 +16,12 @@ export interface OrganizationRow {
   updated_at: Date;
 }
 
-export function insertOrganization(db: Queryable, org: { id: string; name: string }): Promise<OrganizationRow> {
-  return one<OrganizationRow>(db, `INSERT INTO organizations (id, name) VALUES ($1, $2) RETURNING *`, [org.id, org.name]);
+export function insertOrganization(db: Queryable, org: { id: string; name: string; defaultCountry: string }): Promise<OrganizationRow> {
+  return one<OrganizationRow>(db, `INSERT INTO organizations (id, name, default_country) VALUES ($1, $2, $3) RETURNING *`, [
+    org.id,
+    org.name,
+    org.defaultCountry,
+  ]);
 }
 
 export function findOrganization(db: Queryable, id: string): Promise<OrganizationRow | undefined> {
