@@ -9,7 +9,7 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL server URL; when absent the embedded PGlite database in `dataDir` is used. */
   databaseUrl?: string;
-  /** HS256 secret for JWTs; when absent one is generated once and kept in `dataDir`. */
+  /** HS256 secret for JWTs; when absent one is generated once and kept in the database (`instance_settings`). */
   jwtSecret?: string;
   jwtTtlSeconds: number;
   /** How long a credential's principal is kept in memory between checks; 0 reads it on every request. */
