@@ -1,7 +1,7 @@
 import { maybeOne, type Queryable } from '../../db/database.ts';
 import type { FollowUpConfig } from './schedule.ts';
 
-/** A lead with everything the dispatcher needs to decide its touch, its settings included. */
+/** A lead with everything the dispatcher needs to decide its touch (one joined read). */
 export interface DueLeadRow {
   id: string;
   organization_id: string;
@@ -35,11 +35,9 @@ export interface DueLeadRow {
   campaign_days: number[] | null;
 }
 
-const LEAD_SELECT = `l.id, l.organization_id, l.first_name, l.last_name, l.name, l.email, l.phone, l.timezone, l.additional_info,
-            l.follow_up_config, l.follow_up_step, l.next_follow_up_at, l.use_strategies_for_follow_ups, l.campaign_id`;
-
-/** The organization's, agent's and campaign's settings a touch depends on. */
-const SETTINGS_SELECT = `a.follow_up_config AS agent_config, a.timezone AS agent_timezone, a.send_window_start::text AS agent_window_start,
+const TOUCH_CONTEXT_SELECT = `l.id, l.organization_id, l.first_name, l.last_name, l.name, l.email, l.phone, l.timezone, l.additional_info,
+            l.follow_up_config, l.follow_up_step, l.next_follow_up_at, l.use_strategies_for_follow_ups, l.campaign_id,
+            a.follow_up_config AS agent_config, a.timezone AS agent_timezone, a.send_window_start::text AS agent_window_start,
             a.send_window_end::text AS agent_window_end, a.send_days AS agent_send_days,
             o.default_follow_up_config AS org_config, o.timezone AS org_timezone, o.send_window_start::text AS org_window_start,
             o.send_window_end::text AS org_window_end, o.send_days AS org_send_days, o.long_term_interval_hours,
@@ -47,18 +45,11 @@ const SETTINGS_SELECT = `a.follow_up_config AS agent_config, a.timezone AS agent
             c.timezone AS campaign_timezone, c.allowed_hours_start::text AS campaign_hours_start,
             c.allowed_hours_end::text AS campaign_hours_end, c.allowed_days AS campaign_days`;
 
-/** Joins those settings to the rows `keys` (with organization_id, agent_id and campaign_id). */
-const settingsJoin = (keys: string) => `
-       JOIN organizations o ON o.id = ${keys}.organization_id
-       LEFT JOIN agents a ON a.organization_id = ${keys}.organization_id AND a.id = ${keys}.agent_id
-       LEFT JOIN campaigns c ON c.organization_id = ${keys}.organization_id AND c.id = ${keys}.campaign_id`;
-
-type LeadColumns = Pick<
-  DueLeadRow,
-  | 'id' | 'organization_id' | 'first_name' | 'last_name' | 'name' | 'email' | 'phone' | 'timezone' | 'additional_info'
-  | 'follow_up_config' | 'follow_up_step' | 'next_follow_up_at' | 'use_strategies_for_follow_ups' | 'campaign_id'
->;
-type SettingsColumns = Omit<DueLeadRow, keyof LeadColumns>;
+const TOUCH_CONTEXT_FROM = `
+       FROM leads l
+       JOIN organizations o ON o.id = l.organization_id
+       LEFT JOIN agents a ON a.organization_id = l.organization_id AND a.id = l.agent_id
+       LEFT JOIN campaigns c ON c.organization_id = l.organization_id AND c.id = l.campaign_id`;
 
 export interface TouchContextRow extends DueLeadRow {
   opted_out: boolean;
@@ -72,50 +63,30 @@ export interface TouchContextRow extends DueLeadRow {
  *
  * A cursor, not `LIMIT`: PostgreSQL plans a cursor for its first rows, so the claim walks the
  * dispatch index in due order and stops after `limit` lockable leads whatever the table's
- * statistics say. A table without statistics (freshly loaded, autovacuum off, and PGlite
- * before its first maintenance pass) estimates a handful of due leads, and the `LIMIT` form
- * was then planned as a join and sort of every due lead on each batch — 0.3 s per batch of
- * 200 at 100,000 due leads, instead of 2 ms.
- *
- * The claim reads the leads alone; their organizations', agents' and campaigns' settings
- * follow in one statement for the batch's distinct ones (usually a handful), rather than
- * joined into every lead: the claim costs about half as much.
+ * statistics say. A table without statistics (freshly loaded, autovacuum off, and PGlite,
+ * which never analyzes) estimates a handful of due leads, and the `LIMIT` form was then
+ * planned as a join and sort of every due lead on each batch — 0.3 s per batch of 200 at
+ * 100,000 due leads, instead of 2 ms.
  */
 export async function claimDueLeads(tx: Queryable, now: Date, limit: number): Promise<DueLeadRow[]> {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
   await tx.query(
     `DECLARE due_leads CURSOR FOR
-     SELECT ${LEAD_SELECT}, l.agent_id FROM leads l
+     SELECT ${TOUCH_CONTEXT_SELECT} ${TOUCH_CONTEXT_FROM}
       WHERE l.next_follow_up_at <= $1 AND l.deleted_at IS NULL AND l.is_ai_on AND NOT l.opted_out
         AND l.follow_up_step IS DISTINCT FROM -1
       ORDER BY l.next_follow_up_at
       FOR UPDATE OF l SKIP LOCKED`,
     [now],
   );
-  const leads = await tx.query<LeadColumns & { agent_id: string | null }>(`FETCH ${limit} FROM due_leads`);
-  if (leads.length === 0) return [];
-  type SettingsKeys = { organization_id: string; agent_id: string | null; campaign_id: string | null };
-  const keyOf = (row: SettingsKeys) => `${row.organization_id} ${row.agent_id} ${row.campaign_id}`;
-  const distinct = [...new Map(leads.map((lead) => [keyOf(lead), lead])).values()];
-  const settings = await tx.query<SettingsColumns & SettingsKeys>(
-    // named: planned once per connection, where planning its joins costs more than running them
-    {
-      name: 'followups.touch-settings',
-      text: `SELECT k.organization_id, k.agent_id, k.campaign_id, ${SETTINGS_SELECT}
-               FROM unnest($1::text[], $2::text[], $3::text[]) AS k(organization_id, agent_id, campaign_id) ${settingsJoin('k')}`,
-    },
-    [distinct.map((l) => l.organization_id), distinct.map((l) => l.agent_id), distinct.map((l) => l.campaign_id)],
-  );
-  const settingsOf = new Map(settings.map(({ organization_id, agent_id, campaign_id, ...columns }) => [keyOf({ organization_id, agent_id, campaign_id }), columns]));
-  // every lead's organization exists (foreign key), so every key found its settings
-  return leads.map(({ agent_id, ...lead }) => ({ ...lead, ...settingsOf.get(keyOf({ ...lead, agent_id }))! }));
+  return tx.query<DueLeadRow>(`FETCH ${limit} FROM due_leads`);
 }
 
 /** One lead with the same context, for a manual send (undefined when missing or deleted). */
 export function findLeadTouchContext(db: Queryable, organizationId: string, leadId: string): Promise<TouchContextRow | undefined> {
   return maybeOne<TouchContextRow>(
     db,
-    `SELECT ${LEAD_SELECT}, ${SETTINGS_SELECT}, l.opted_out, l.is_ai_on FROM leads l ${settingsJoin('l')}
+    `SELECT ${TOUCH_CONTEXT_SELECT}, l.opted_out, l.is_ai_on ${TOUCH_CONTEXT_FROM}
       WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`,
     [organizationId, leadId],
   );
