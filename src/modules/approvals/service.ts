@@ -4,9 +4,10 @@ import { conflict, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
 import { nextOpening } from '../followups/business-hours.ts';
-import { findLeadTouchContext } from '../followups/store.ts';
+import { findLeadTouchContexts, type TouchContextRow } from '../followups/store.ts';
 import { sendWindowFor } from '../followups/touch.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
+import type { MessageRow } from '../messages/store.ts';
 import { decidePending, findApproval, insertApprovals, linkMessage, listApprovals, type ApprovalRow, type ApprovalStatus } from './store.ts';
 
 export const APPROVAL_NOT_FOUND = 'Approval not found';
@@ -29,25 +30,37 @@ export interface OutgoingMessage {
 const EMAIL_SUBJECT = 'Thanks for reaching out';
 
 /**
- * Queues the message for delivery at the lead's next sending-window opening (now, inside
+ * Queues each message for delivery at its lead's next sending-window opening (now, inside
  * it): an autopilot message is automatic, and an approved one is sent like a rep's message
- * without `overrideBusinessHours`. Undefined when the lead is gone.
+ * without `overrideBusinessHours`. Answers, per message, the queued row, or undefined when
+ * its lead is gone. The leads' windows are read in one statement per organization.
  */
-async function enqueue(tx: Queryable, message: OutgoingMessage, createdBy: string | null) {
-  const lead = await findLeadTouchContext(tx, message.organizationId, message.leadId);
-  if (!lead) return undefined;
-  return enqueueOutbound(tx, {
-    organizationId: message.organizationId,
-    leadId: message.leadId,
-    channel: message.channel,
-    content: message.content,
-    subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
-    origin: message.purpose === 'reply' ? 'reply_answer' : 'first_message',
-    sendAt: nextOpening(message.now, sendWindowFor(lead)),
-    now: message.now,
-    idempotencyKey: message.idempotencyKey,
-    createdBy,
-  });
+async function enqueue(tx: Queryable, messages: OutgoingMessage[], createdBy: string | null): Promise<Array<MessageRow | undefined>> {
+  const leads = new Map<string, TouchContextRow>();
+  for (const organizationId of new Set(messages.map((m) => m.organizationId))) {
+    const ids = messages.filter((m) => m.organizationId === organizationId).map((m) => m.leadId);
+    for (const lead of await findLeadTouchContexts(tx, organizationId, ids)) leads.set(lead.id, lead);
+  }
+  const queued: Array<MessageRow | undefined> = [];
+  for (const message of messages) {
+    const lead = leads.get(message.leadId);
+    queued.push(
+      lead &&
+        (await enqueueOutbound(tx, {
+          organizationId: message.organizationId,
+          leadId: message.leadId,
+          channel: message.channel,
+          content: message.content,
+          subject: message.channel === 'email' ? EMAIL_SUBJECT : null,
+          origin: message.purpose === 'reply' ? 'reply_answer' : 'first_message',
+          sendAt: nextOpening(message.now, sendWindowFor(lead)),
+          now: message.now,
+          idempotencyKey: message.idempotencyKey,
+          createdBy,
+        })),
+    );
+  }
+  return queued;
 }
 
 /**
@@ -60,11 +73,7 @@ export async function sendOrHold(
   messages: OutgoingMessage[],
   autopilot: boolean,
 ): Promise<Array<{ messageId: string | null; approvalId: string | null }>> {
-  if (autopilot) {
-    const sent: Array<{ messageId: string | null; approvalId: null }> = [];
-    for (const message of messages) sent.push({ messageId: (await enqueue(tx, message, null))?.id ?? null, approvalId: null });
-    return sent;
-  }
+  if (autopilot) return (await enqueue(tx, messages, null)).map((queued) => ({ messageId: queued?.id ?? null, approvalId: null }));
   const approvals = messages.map((m) => ({
     id: newId(m.now),
     organization_id: m.organizationId,
@@ -123,20 +132,22 @@ export async function approve(ctx: AppContext, principal: Principal, id: string,
   const approved = await ctx.db.transaction(async (tx) => {
     const row = await decidePending(tx, principal.organizationId, id, { status: 'approved', userId: principal.userId, content: edited, now });
     if (!row) return undefined;
-    const message = await enqueue(
+    const [message] = await enqueue(
       tx,
-      {
-        organizationId: row.organization_id,
-        leadId: row.lead_id,
-        configurationId: row.configuration_id,
-        purpose: row.purpose,
-        channel: row.channel,
-        content: row.content,
-        composedBy: row.composed_by,
-        traceId: row.trace_id,
-        now,
-        idempotencyKey: `approval:${row.id}`,
-      },
+      [
+        {
+          organizationId: row.organization_id,
+          leadId: row.lead_id,
+          configurationId: row.configuration_id,
+          purpose: row.purpose,
+          channel: row.channel,
+          content: row.content,
+          composedBy: row.composed_by,
+          traceId: row.trace_id,
+          now,
+          idempotencyKey: `approval:${row.id}`,
+        },
+      ],
       principal.userId,
     );
     if (message) await linkMessage(tx, row.organization_id, row.id, message.id);

@@ -1,4 +1,4 @@
-import { maybeOne, type Queryable } from '../../db/database.ts';
+import type { Queryable } from '../../db/database.ts';
 import type { FollowUpConfig } from './schedule.ts';
 
 /** A lead with everything the dispatcher needs to decide its touch (one joined read). */
@@ -82,14 +82,18 @@ export async function claimDueLeads(tx: Queryable, now: Date, limit: number): Pr
   return tx.query<DueLeadRow>(`FETCH ${limit} FROM due_leads`);
 }
 
-/** One lead with the same context, for a manual send (undefined when missing or deleted). */
-export function findLeadTouchContext(db: Queryable, organizationId: string, leadId: string): Promise<TouchContextRow | undefined> {
-  return maybeOne<TouchContextRow>(
-    db,
+/** Leads of one organization with the same context, for sends outside the cadence (missing or deleted ones are left out). */
+export function findLeadTouchContexts(db: Queryable, organizationId: string, leadIds: string[]): Promise<TouchContextRow[]> {
+  return db.query<TouchContextRow>(
     `SELECT ${TOUCH_CONTEXT_SELECT}, l.opted_out, l.is_ai_on ${TOUCH_CONTEXT_FROM}
-      WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL`,
-    [organizationId, leadId],
+      WHERE l.organization_id = $1 AND l.id = ANY($2::text[]) AND l.deleted_at IS NULL`,
+    [organizationId, leadIds],
   );
+}
+
+/** One lead with that context, for a manual send (undefined when missing or deleted). */
+export async function findLeadTouchContext(db: Queryable, organizationId: string, leadId: string): Promise<TouchContextRow | undefined> {
+  return (await findLeadTouchContexts(db, organizationId, [leadId]))[0];
 }
 
 export interface LeadScheduleUpdate {
