@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +7,7 @@ import type { Database } from '../src/db/database.ts';
 import { maintenanceDue, runMaintenancePass, type TableCounters } from '../src/db/maintenance.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPglite } from '../src/db/pglite.ts';
-import { spawnWorker, waitFor, type WorkerProcess } from './support/worker-processes.ts';
+import { freePort, spawnWorker, waitFor, type WorkerProcess } from './support/worker-processes.ts';
 
 describe('maintenanceDue (autovacuum’s thresholds, without a database)', () => {
   const quiet: TableCounters = { table: 'public.t', estimatedRows: 1000, deadRows: 0, insertedSinceVacuum: 0, modifiedSinceAnalyze: 0, xidAge: 1000 };
@@ -75,17 +74,6 @@ describe('runMaintenancePass on the embedded database', () => {
     assert.deepEqual(await runMaintenancePass(db), [], 'a second pass finds every table within its thresholds');
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe('openlead start on the embedded database', () => {
   let dataDir: string;
