@@ -366,3 +366,36 @@ describe('never a partial write', () => {
     );
   });
 });
+
+describe('a value failing a union is named once, by what it could have been', () => {
+  const noUnionNoise = (text: string) => assert.doesNotMatch(text, /anyOf|must match a schema|equal to constant/, text);
+
+  test('a wrong channel lists the channels', async () => {
+    const res = await app.request('PATCH', `/apten/v1/leads/${world.leadId}`, {
+      headers: { 'x-api-key': world.apiKey },
+      body: { followUpConfig: { '1': { hours: 2, channel: 'sms' } } },
+    });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.body, { message: 'followUpConfig.1.channel must be one of: text, call, email' });
+  });
+
+  test('a nullable field of the wrong type says which types it takes', async () => {
+    const res = await app.request('PATCH', `/convocore/v3/leads/${world.leadId}`, {
+      headers: { authorization: `Bearer ${world.apiKey}` },
+      body: { agentId: world.agentId, lead: { name: 5 } },
+    });
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /lead\.name must be string or null/);
+    noUnionNoise(res.text);
+  });
+
+  test('a value of the right kind that fails inside a union gets that branch’s own issue', async () => {
+    const res = await app.request('PATCH', `/api/leads/${world.leadId}`, {
+      token: world.account.token,
+      body: { followUpConfig: { '1': { hours: 2, channel: 'text', colour: 'red' } } },
+    });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.body.details, [{ field: 'followUpConfig.1.colour', message: 'followUpConfig.1.colour is not an allowed field' }]);
+    noUnionNoise(res.text);
+  });
+});

@@ -46,6 +46,7 @@ export function invalidField(field: string, rule: string): AppError {
 
 interface AjvIssue {
   instancePath?: string;
+  schemaPath?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
@@ -79,6 +80,9 @@ function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue 
     case 'format':
       rule = issue.params?.format === 'email' ? 'must be a valid email address' : `must be a valid ${issue.params?.format}`;
       break;
+    case 'alternatives':
+      rule = String(issue.message);
+      break;
     default:
       rule = issue.message ?? 'is invalid';
   }
@@ -88,13 +92,55 @@ function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue 
 // The multipart parser (busboy) reports a truncated or malformed form as a plain Error.
 const MALFORMED_MULTIPART = /^(Unexpected end of multipart data|Multipart: Boundary not found|\w+ terminated early due to unexpected end of multipart data)$/;
 
+/** What a value failing this branch issue should have been, when the issue is about its kind. */
+function alternativeOf(issue: AjvIssue): string | undefined {
+  if (issue.keyword === 'type') return String(issue.params?.type);
+  if (issue.keyword === 'const') return String(issue.params?.allowedValue);
+  if (issue.keyword === 'alternatives') return (issue.params?.alternatives as string[]).join(' or ');
+  return undefined;
+}
+
+/**
+ * Ajv reports a value that fails a union (`anyOf`) with every branch's issues and then the
+ * union's own. That reads as noise ("must be string; must be null; must match a schema in
+ * anyOf"), so each union is folded into what the client needs: the issues of a branch the
+ * value is of the right kind for (it failed inside it), or else one issue listing the kinds
+ * it could have been ("must be string or null", "must be one of: text, call, email").
+ * Innermost unions fold first, so an outer union sees an inner one as a single issue.
+ */
+function foldUnions(issues: AjvIssue[]): AjvIssue[] {
+  const unions = issues.filter((issue) => issue.keyword === 'anyOf').sort((a, b) => (b.schemaPath ?? '').length - (a.schemaPath ?? '').length);
+  let folded = issues;
+  for (const union of unions) {
+    const prefix = `${union.schemaPath}/`;
+    const branchIssues = folded.filter((issue) => issue.schemaPath?.startsWith(prefix));
+    const branches = new Map<string, AjvIssue[]>();
+    for (const issue of branchIssues) {
+      const branch = issue.schemaPath!.slice(prefix.length).split('/')[0];
+      branches.set(branch, [...(branches.get(branch) ?? []), issue]);
+    }
+    const kindOnly = (issue: AjvIssue) => issue.instancePath === union.instancePath && alternativeOf(issue) !== undefined;
+    const fitting = [...branches.values()].find((branchIssues) => !branchIssues.every(kindOnly));
+    let replacement: AjvIssue[];
+    if (fitting) {
+      replacement = fitting;
+    } else {
+      const alternatives = [...new Set(branchIssues.map((issue) => alternativeOf(issue)!))];
+      const message = branchIssues.every((issue) => issue.keyword === 'const') ? `must be one of: ${alternatives.join(', ')}` : `must be ${alternatives.join(' or ')}`;
+      replacement = [{ instancePath: union.instancePath, schemaPath: union.schemaPath, keyword: 'alternatives', message, params: { alternatives } }];
+    }
+    folded = folded.flatMap((issue) => (issue === union ? replacement : branchIssues.includes(issue) ? [] : [issue]));
+  }
+  return folded;
+}
+
 /** Normalises whatever reached an error handler (ours, Fastify's, a parser's) into an AppError. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const framework = error as FrameworkError;
   if (framework?.validation) {
     const seen = new Set<string>();
-    const issues = framework.validation
+    const issues = foldUnions(framework.validation)
       .map((issue) => issueFromAjv(issue, framework.validationContext))
       .filter((issue) => !seen.has(issue.message) && seen.add(issue.message));
     return badRequest(issues.map((i) => i.message).join('; '), issues);

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { Queryable } from '../db/database.ts';
 import { newId } from '../lib/ids.ts';
@@ -33,6 +34,8 @@ export const DEFAULT_DISPATCH_BATCH = 200;
 export const DEFAULT_COMPOSE_BATCH = 20;
 /** How long a composing claim holds its leads: beyond two timed-out model attempts. */
 export const COMPOSE_LEASE_MS = 120_000;
+/** When a lead whose touch cannot be planned (a broken stored cadence) is tried again. */
+export const UNPLANNABLE_RETRY_MS = 3_600_000;
 
 type FiringPlan = Extract<DueTouch, { kind: 'fire' }>;
 
@@ -55,14 +58,24 @@ async function pickStrategy(tx: Queryable, lead: DueLeadRow, touch: FollowUpStep
 
 /**
  * Claims due leads (SKIP LOCKED) in the caller's transaction, writes the business-hours
- * deferrals, and answers the touches that fire now with their strategies.
+ * deferrals, and answers the touches that fire now with their strategies. A lead whose touch
+ * cannot be planned is logged and tried again later: one broken cadence must not fail the
+ * batch, which would hold back every other organization's touches behind it.
  */
-async function claimTouches(tx: Queryable, now: Date, limit: number): Promise<{ claimed: number; fired: FiredTouch[] }> {
+async function claimTouches(tx: Queryable, log: FastifyBaseLogger, now: Date, limit: number): Promise<{ claimed: number; fired: FiredTouch[] }> {
   const leads = await claimDueLeads(tx, now, limit);
   const deferrals: LeadScheduleUpdate[] = [];
   const fired: FiredTouch[] = [];
   for (const lead of leads) {
-    const plan = planDueTouch(lead, now);
+    let plan: DueTouch;
+    try {
+      plan = planDueTouch(lead, now);
+    } catch (error) {
+      log.error({ err: error, leadId: lead.id, organizationId: lead.organization_id }, 'follow-up touch cannot be planned; the lead is tried again in an hour');
+      const retryAt = new Date(now.getTime() + UNPLANNABLE_RETRY_MS);
+      deferrals.push({ organizationId: lead.organization_id, leadId: lead.id, step: lead.follow_up_step, nextFollowUpAt: retryAt, deferredUntil: null });
+      continue;
+    }
     if (plan.kind === 'defer') {
       deferrals.push({ organizationId: lead.organization_id, leadId: lead.id, step: lead.follow_up_step, nextFollowUpAt: plan.until, deferredUntil: plan.until });
     } else {
@@ -145,7 +158,7 @@ export async function runDispatcherOnce(ctx: AppContext, options: DispatchOption
   if (options.composer) return dispatchComposedOnce(ctx, options.composer, options.batchSize ?? DEFAULT_COMPOSE_BATCH, deliverInline);
   const now = ctx.clock.now();
   const { claimed, handed } = await ctx.db.transaction(async (tx) => {
-    const batch = await claimTouches(tx, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
+    const batch = await claimTouches(tx, ctx.log, now, options.batchSize ?? DEFAULT_DISPATCH_BATCH);
     const composed = await Promise.all(batch.fired.map((touch) => compose(touch, templateComposer)));
     const handed = await writeTouches(tx, batch.fired.map((touch, i) => outboundRow(touch, composed[i], now, deliverInline)), now);
     await updateLeadSchedules(tx, batch.fired.map(nextSchedule), now);
@@ -168,7 +181,7 @@ async function dispatchComposedOnce(ctx: AppContext, composer: FollowUpComposer,
   const now = ctx.clock.now();
   const lease = new Date(now.getTime() + COMPOSE_LEASE_MS);
   const { claimed, fired } = await ctx.db.transaction(async (tx) => {
-    const batch = await claimTouches(tx, now, limit);
+    const batch = await claimTouches(tx, ctx.log, now, limit);
     const leases = batch.fired.map(({ lead, plan }) => ({ organizationId: lead.organization_id, leadId: lead.id, step: plan.step, nextFollowUpAt: lease, deferredUntil: null }));
     await updateLeadSchedules(tx, leases, now);
     return batch;

@@ -28,15 +28,22 @@ export const LONG_TERM = -2;
 export const DEFAULT_LONG_TERM_INTERVAL_HOURS = 720;
 
 const HOUR_MS = 3_600_000;
+/** A step's longest wait, a century: every timer a step sets stays a date PostgreSQL and JSON can hold. */
+export const MAX_STEP_HOURS = 876_000;
+/** The last instant a timer may hold (ISO 8601 and PostgreSQL both take it as written). */
+const LATEST_TIMER_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
-export const FOLLOW_UP_CHANNELS = ['text', 'call', 'email'] as const;
-export type FollowUpChannel = (typeof FOLLOW_UP_CHANNELS)[number];
 // literals (not an Unsafe enum) so every TypeBox-based type provider infers the union
 export const FollowUpChannelSchema = Type.Union([Type.Literal('text'), Type.Literal('call'), Type.Literal('email')]);
+export type FollowUpChannel = Static<typeof FollowUpChannelSchema>;
 
 export const FollowUpStepSchema = Type.Object(
   {
-    hours: Type.Number({ exclusiveMinimum: 0, description: 'hours after the previous touch (or the reset) when this step runs' }),
+    hours: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: MAX_STEP_HOURS,
+      description: 'hours after the previous touch (or the reset) when this step runs (at most 876000, a century)',
+    }),
     channel: FollowUpChannelSchema,
     voicemailEnabled: Type.Optional(Type.Boolean({ description: 'call steps only: leave a voicemail when the call is not answered' })),
     strategyIds: Type.Optional(
@@ -86,13 +93,7 @@ function schemaIssues(value: unknown, field: string): FieldIssue[] {
     validators.set(field, validate);
   }
   if (validate({ [field]: value })) return [];
-  // a wrong channel fails every literal of the union: report it once, naming the choices
-  const byField = new Map<string, FieldIssue>();
-  for (const issue of toAppError({ validation: validate.errors ?? [] }).issues) {
-    const choices = issue.field.endsWith('.channel') ? { ...issue, message: `${issue.field} must be one of: ${FOLLOW_UP_CHANNELS.join(', ')}` } : issue;
-    if (!byField.has(issue.field) || choices !== issue) byField.set(issue.field, choices);
-  }
-  return [...byField.values()];
+  return toAppError({ validation: validate.errors ?? [] }).issues;
 }
 
 function ruleIssues(config: FollowUpConfig, context: FollowUpConfigContext, field: string): FieldIssue[] {
@@ -144,11 +145,17 @@ export function firstStep(config: FollowUpConfig): number {
   return stepKeys(config)[0] ?? LONG_TERM;
 }
 
-/** When `step` is due if scheduled at `now`: null for STOPPED, long-term interval for LONG_TERM. */
+/**
+ * When `step` is due if scheduled at `now`: null for STOPPED, long-term interval for LONG_TERM.
+ * Throws a RangeError for a time no timer can hold (only a cadence stored before steps had a
+ * maximum can ask for one).
+ */
 export function dueAt(config: FollowUpConfig, step: number, now: Date, longTermIntervalHours: number): Date | null {
   if (step === STOPPED) return null;
   const hours = step === LONG_TERM ? longTermIntervalHours : config[String(step)].hours;
-  return new Date(now.getTime() + hours * HOUR_MS);
+  const at = now.getTime() + hours * HOUR_MS;
+  if (!(at <= LATEST_TIMER_MS)) throw new RangeError(`step ${step} waits ${hours} hours: beyond any time a timer can hold`);
+  return new Date(at);
 }
 
 export function resolveCadence(
