@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import { twilioProvider } from '../src/modules/channels/twilio.ts';
-import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.ts';
 import { seedDueLeads, spawnWorker, waitFor, workerSchema, type WorkerProcess } from '../test/support/worker-processes.ts';
+import { startCarrierSink, type CarrierSink } from './carrier-sink.ts';
 import { watchCpu, type CpuUse } from './cpu.ts';
 import { benchDatabaseUrl } from './support.ts';
 
@@ -20,7 +20,7 @@ interface Run {
   cpu: CpuUse | undefined;
 }
 
-async function endToEnd(workers: number, twilio: FakeTwilio): Promise<Run> {
+async function endToEnd(workers: number, twilio: CarrierSink): Promise<Run> {
   const schema = await workerSchema(benchDatabaseUrl);
   const processes: WorkerProcess[] = [];
   try {
@@ -39,19 +39,19 @@ async function endToEnd(workers: number, twilio: FakeTwilio): Promise<Run> {
     }
     // time the work, not the processes' start
     await waitFor(async () => processes.every((p) => p.output().includes('openlead started')), 120_000, 100);
-    const createdBefore = twilio.created.length;
+    const createdBefore = twilio.created;
     // the leads become visible to the workers when this one INSERT commits
     await seedDueLeads(schema.db, leads);
     const started = performance.now();
     const cpuUsed = await watchCpu(processes.map((p) => p.child.pid!));
-    const done = await waitFor(async () => twilio.created.length - createdBefore >= leads, TIMEOUT_MS, 100);
+    const done = await waitFor(async () => twilio.created - createdBefore >= leads, TIMEOUT_MS, 100);
     const seconds = (performance.now() - started) / 1000;
     const cpu = await cpuUsed();
-    if (!done) throw new Error(`only ${twilio.created.length - createdBefore} of ${leads} delivered`);
+    if (!done) throw new Error(`only ${twilio.created - createdBefore} of ${leads} delivered`);
     // the last batches record their outcomes just after the sink has answered them
     const sent = async () => (await schema.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status = 'sent'`))[0].n;
     if (!(await waitFor(async () => (await sent()) === leads, 60_000, 100))) throw new Error(`${await sent()} messages sent for ${leads} leads`);
-    if (twilio.created.length - createdBefore !== leads) throw new Error(`the sink created ${twilio.created.length - createdBefore} messages for ${leads} leads`);
+    if (twilio.created - createdBefore !== leads) throw new Error(`the sink created ${twilio.created - createdBefore} messages for ${leads} leads`);
     return { leadsPerSecond: leads / seconds, cpu };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
@@ -108,8 +108,8 @@ async function bareClaimLoop(clients: number): Promise<Run> {
  * database at all. Client and sink both run in this process, so its CPU is the leg's cost.
  */
 async function carrierLegAlone(): Promise<Run> {
-  // a sink of its own: the end-to-end runs' sink does not carry these messages' records
-  const twilio = await startFakeTwilio();
+  // a sink of its own, so the end-to-end runs' count of created messages starts clean
+  const twilio = await startCarrierSink();
   const provider = twilioProvider({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, baseUrl: twilio.baseUrl });
   try {
     let next = 0;
@@ -143,7 +143,7 @@ function cpuPerLead(cpu: CpuUse | undefined, bench: string): Record<string, stri
 }
 
 export default async function dispatchBench(): Promise<void> {
-  const twilio = await startFakeTwilio();
+  const twilio = await startCarrierSink();
   try {
     const rows: Record<string, string>[] = [];
     const benchProcess = 'this process (loop client / sink)';
