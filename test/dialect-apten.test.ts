@@ -188,10 +188,15 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     await expectRefused(id, { followUpConfig: { '1': { hours: -1, channel: 'text' } } }, /followUpConfig\.1\.hours/);
   });
 
-  test('voicemailEnabled only on call steps', async () => {
+  test('voicemailEnabled only on call steps, and only a boolean', async () => {
     const id = await createLead();
     await expectRefused(id, { followUpConfig: { '1': { hours: 4, channel: 'text', voicemailEnabled: true } } }, /followUpConfig\.1\.voicemailEnabled/);
+    for (const voicemailEnabled of ['true', 1, null]) {
+      await expectRefused(id, { followUpConfig: { '1': { hours: 4, channel: 'call', voicemailEnabled } } }, /^followUpConfig\.1\.voicemailEnabled must be boolean/);
+    }
+    assert.equal((await getLead(id)).followUpConfig, null, 'a refused config is not written');
     assert.equal((await patch(id, { followUpConfig: { '1': { hours: 4, channel: 'call', voicemailEnabled: true } } })).status, 200);
+    assert.deepEqual((await getLead(id)).followUpConfig, { '1': { hours: 4, channel: 'call', voicemailEnabled: true } });
   });
 
   test('strategyIds ("auto" or ids) require useStrategiesForFollowUps on the lead', async () => {
@@ -200,7 +205,21 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     const both = await patch(id, { useStrategiesForFollowUps: true, followUpConfig: { '1': { hours: 4, channel: 'text', strategyIds: 'auto' } } });
     assert.equal(both.status, 200, both.text);
     assert.equal((await patch(id, { followUpConfig: { '1': { hours: 4, channel: 'text', strategyIds: ['s1', 's2'] } } })).status, 200);
-    assert.equal((await getLead(id)).useStrategiesForFollowUps, true);
+    const lead = await getLead(id);
+    assert.equal(lead.useStrategiesForFollowUps, true);
+    assert.deepEqual(lead.followUpConfig, { '1': { hours: 4, channel: 'text', strategyIds: ['s1', 's2'] } }, 'the array sent is stored and returned');
+  });
+
+  test('strategyIds is a string or an array of strings: a single id is accepted, other types are refused', async () => {
+    const id = await createLead({ customerProfile: 'Texter' });
+    assert.equal((await patch(id, { useStrategiesForFollowUps: true })).status, 200);
+    const single = { '1': { hours: 4, channel: 'text', strategyIds: 'strategy-42' } };
+    assert.equal((await patch(id, { followUpConfig: single })).status, 200);
+    assert.deepEqual((await getLead(id)).followUpConfig, single);
+    for (const strategyIds of [42, true, { id: 's1' }, [1, 2], ['s1', 7]]) {
+      await expectRefused(id, { followUpConfig: { '1': { hours: 4, channel: 'text', strategyIds } } }, /^followUpConfig\.1\.strategyIds(\.\d+)? must be (string|array)/);
+    }
+    assert.deepEqual((await getLead(id)).followUpConfig, single, 'nothing written by a refused update');
   });
 
   test("call needs voice on the lead's agent; email needs email on the agent and the organization", async () => {
@@ -257,7 +276,8 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
     assert.equal((await patch(id, { followUpStep: -2 })).status, 200);
     lead = await getLead(id);
     assert.equal(lead.followUpStep, -2);
-    assert.ok(lead.nextFollowUpAt > app.clock.now().toISOString());
+    // the organization's long-term interval, 720 hours unless it set another
+    assert.equal(lead.nextFollowUpAt, inHours(720));
   });
 
   test('followUpStep must be a positive step of the cadence, -1 or -2', async () => {

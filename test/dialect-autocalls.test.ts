@@ -163,6 +163,36 @@ describe('PUT /user/leads/{id} (seed 003)', () => {
     assert.equal((await readLead(lead.id)).status, 'created');
   });
 
+  test('Invalid fields wins: a body with unknown keys is a 400 listing them even when other fields would fail validation', async () => {
+    const lead = await newLead((await newCampaign()).id, key, { variables: { a: 1 } });
+    const res = await call('PUT', `/user/leads/${lead.id}`, { campaign_id: 'x', invalid_field: 1, phone_number: 42, status: 'in-progress', variables: 'x' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { message: 'Invalid fields: invalid_field' });
+    const row = await readLead(lead.id);
+    assert.equal(row.status, 'created');
+    assert.equal(row.phone, lead.phone_number);
+    assert.deepEqual(row.additional_info, { a: 1 });
+  });
+
+  test('campaign_id must be an integer, phone_number a string: 422 naming the field, nothing written', async () => {
+    const campaign = await newCampaign();
+    const target = await newCampaign();
+    const lead = await newLead(campaign.id);
+    for (const campaign_id of [String(target.id), target.id + 0.5, true, [target.id]]) {
+      const res = await call('PUT', `/user/leads/${lead.id}`, { campaign_id });
+      assert.equal(res.status, 422, JSON.stringify(campaign_id));
+      assert.deepEqual(res.body, { message: 'Validation failed', errors: { campaign_id: ['The campaign id field must be an integer.'] } });
+    }
+    for (const phone_number of [16465550123, ['+16465550123'], { number: '+16465550123' }]) {
+      const res = await call('PUT', `/user/leads/${lead.id}`, { phone_number });
+      assert.equal(res.status, 422, JSON.stringify(phone_number));
+      assert.deepEqual(res.body, { message: 'Validation failed', errors: { phone_number: ['The phone number field must be a string.'] } });
+    }
+    const row = await readLead(lead.id);
+    assert.equal(Number(row.campaign_seq), campaign.id);
+    assert.equal(row.phone, lead.phone_number);
+  });
+
   test('Validation failed: status, variables and campaign_id collected into one 422, exact messages', async () => {
     const lead = await newLead((await newCampaign()).id);
     const res = await call('PUT', `/user/leads/${lead.id}`, { campaign_id: 987654321, status: 'in-progress', variables: 'x' });

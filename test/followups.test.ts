@@ -99,6 +99,9 @@ describe('the cadence', () => {
 
   test('stopped, opted-out, AI-off, deleted and not-yet-due leads are not touched', async () => {
     app.clock.set('2026-06-01T12:00:00Z');
+    // an ordinary due lead in the same run: the dispatcher did run, and only it was touched
+    const due = await createLead(app, acme);
+    await scheduleLead(app, due._id, 1, now());
     const stopped = await createLead(app, acme);
     await scheduleLead(app, stopped._id, STOPPED, now());
     const optedOut = await createLead(app, acme, { optedOut: true });
@@ -116,6 +119,10 @@ describe('the cadence', () => {
       [[stopped._id, optedOut._id, aiOff._id, deleted._id, future._id]],
     );
     assert.equal(row.n, 0);
+    const sent = await messagesOf(app, acme, due._id);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].followUpStep, 1);
+    assert.equal(sent[0].status, 'delivered');
   });
 
   test("the cadence is the lead's own, else its agent's, else the organization's, else the built-in one", async () => {
