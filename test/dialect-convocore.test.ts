@@ -105,8 +105,8 @@ describe('GET /leads and /leads/{id}', () => {
   test("a missing, malformed, agentless or another organization's lead is NOT_FOUND", async () => {
     const theirs = await create({}, otherKey, foreignAgentId);
     const agentless = await app.request('POST', '/api/leads', { token: acme.token, body: { firstName: 'No', lastName: 'Agent', phone: nextPhone() } });
-    const ids = [theirs.id, '0123456789abcdef01234567', 'zzz'];
-    if (agentless.status === 201) ids.push(agentless.body.data._id);
+    assert.equal(agentless.status, 201, agentless.text);
+    const ids = [theirs.id, '0123456789abcdef01234567', 'zzz', agentless.body.data._id];
     for (const id of ids) {
       assertError(await call('GET', `/leads/${id}`), 404, 'NOT_FOUND');
       assertError(await call('PATCH', `/leads/${id}`, { agentId, lead: { name: 'x' } }), 404, 'NOT_FOUND');
@@ -120,14 +120,19 @@ describe('GET /leads and /leads/{id}', () => {
 
 describe('PATCH /leads/{id} (seed 004)', () => {
   test('the documented example (with the required agentId) updates name and merges metaData.notes', async () => {
-    const lead = await create({ metaData: { company: 'Acme' } });
+    const lead = await create({ name: 'Jane Doe', metaData: { company: 'Acme' } });
+    assert.equal(lead.name, 'Jane Doe');
     const res = await update(lead.id, { name: 'John Smith', metaData: { notes: 'Follow up scheduled for next week' } });
     assert.equal(res.status, 200);
     assert.equal(res.body.success, true);
     assert.equal(typeof res.body.message, 'string');
     assert.deepEqual(Object.keys(res.body).sort(), ['data', 'message', 'success']);
+    assert.equal(res.body.data.name, 'John Smith');
     assert.equal(res.body.data.metaData.notes, 'Follow up scheduled for next week');
     assert.equal(res.body.data.metaData.company, 'Acme');
+    const stored = (await call('GET', `/leads/${lead.id}`)).body.data;
+    assert.equal(stored.name, 'John Smith');
+    assert.equal(stored.metaData.notes, 'Follow up scheduled for next week');
   });
 
   test('agentId and lead are both required', async () => {
@@ -165,11 +170,38 @@ describe('PATCH /leads/{id} (seed 004)', () => {
     assert.equal(res.body.data.email, 'keep@example.com');
     assert.equal(res.body.data.name, 'John Smith');
     assert.equal(res.body.data.metaData.company, 'Keep');
+    const noPhone = await update(lead.id, { phone: null });
+    assert.equal(noPhone.status, 200, noPhone.text);
+    assert.equal(noPhone.body.data.phone, null);
+    assert.equal(noPhone.body.data.email, 'keep@example.com');
+    assert.equal((await call('GET', `/leads/${lead.id}`)).body.data.phone, null);
     const cleared = await update(lead.id, { email: null, name: null });
     assert.equal(cleared.body.data.email, null);
     assert.equal(cleared.body.data.name, null);
     assertError(await update(lead.id, { phone: 'not a phone' }), 400, 'BAD_REQUEST', /lead\.phone/);
     assertError(await update(lead.id, { email: 42 }), 400, 'BAD_REQUEST', /lead\.email/);
+  });
+
+  test('lead: {} is accepted (all fields optional) and changes nothing but ts', async () => {
+    const lead = await create({
+      email: 'same@example.com',
+      metaData: { company: 'Same', notes: 'kept', stage: 'engaged' },
+      convoId: 'c-same',
+      assignedTo: { userId: 'u-same', note: 'kept' },
+      lastActivityDate: 1780000000000,
+      crmActivities: [{ id: 'same', type: 'Note', title: 'kept' }],
+    });
+    const { ts: before, ...unchanged } = (await call('GET', `/leads/${lead.id}`)).body.data;
+    app.clock.advance(1000);
+    const res = await update(lead.id, {});
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.success, true);
+    const { ts, ...after } = res.body.data;
+    assert.deepEqual(after, unchanged);
+    assert.equal(ts, app.clock.now().getTime());
+    assert.ok(ts > before);
+    const { ts: _storedTs, ...stored } = (await call('GET', `/leads/${lead.id}`)).body.data;
+    assert.deepEqual(stored, unchanged);
   });
 
   test('metaData: every documented key is accepted; value is a number or a string', async () => {
@@ -229,6 +261,42 @@ describe('PATCH /leads/{id} (seed 004)', () => {
     assertError(await update(lead.id, { convoId: true }), 400, 'BAD_REQUEST', /lead\.convoId/);
   });
 
+
+  test('hotLabel sent alone moves hotScore just into that band; one contradicting hotScore is refused', async () => {
+    const lead = await create();
+    const read = async () => (await call('GET', `/leads/${lead.id}`)).body.data;
+    const label = async (hotLabel: string) => {
+      const res = await update(lead.id, { hotLabel });
+      assert.equal(res.status, 200, res.text);
+      return [res.body.data.hotScore, res.body.data.hotLabel];
+    };
+    assert.equal((await update(lead.id, { hotScore: 85 })).status, 200);
+    assert.deepEqual(await label('cold'), [39, 'cold']);
+    assert.deepEqual(await label('hot'), [70, 'hot']);
+    assert.deepEqual(await label('warm'), [69, 'warm']);
+    assert.deepEqual(await label('warm'), [69, 'warm'], 'a label the lead already has changes nothing');
+    assert.deepEqual(await label('cold'), [39, 'cold']);
+    assert.deepEqual(await label('warm'), [40, 'warm']);
+    assert.deepEqual([(await read()).hotScore, (await read()).hotLabel], [40, 'warm']);
+
+    assertError(await update(lead.id, { hotScore: 90, hotLabel: 'cold', name: 'Changed' }), 400, 'BAD_REQUEST', /lead\.hotLabel must agree with lead\.hotScore/);
+    const after = await read();
+    assert.deepEqual([after.hotScore, after.hotLabel, after.name], [40, 'warm', 'John Smith']);
+
+    const created = await create({ hotLabel: 'hot' });
+    assert.deepEqual([created.hotScore, created.hotLabel], [70, 'hot']);
+  });
+  test('assignedTo.photoUrl and assignedTo.note are accepted and stored', async () => {
+    const lead = await create();
+    const assignedTo = { userId: 'u-2', name: 'Rep', photoUrl: 'https://cdn.example.com/rep.png', note: 'Owns the account' };
+    const res = await update(lead.id, { assignedTo });
+    assert.equal(res.status, 200, res.text);
+    const stored = (await call('GET', `/leads/${lead.id}`)).body.data.assignedTo;
+    for (const shown of [res.body.data.assignedTo, stored]) {
+      for (const [field, value] of Object.entries(assignedTo)) assert.equal(shown[field], value, field);
+    }
+  });
+
   test('ts advances on every update', async () => {
     const lead = await create();
     app.clock.advance(1500);
@@ -268,6 +336,31 @@ describe('PATCH /leads/{id} (seed 004)', () => {
     assertError(await update(lead.id, { crmActivities: [{ id: 'a4' }] }), 400, 'BAD_REQUEST', /type/);
     assertError(await update(lead.id, { crmActivities: [{ type: 'Lunch' }] }), 400, 'BAD_REQUEST', /lead\.crmActivities\.0\.type/);
     assertError(await update(lead.id, { crmActivities: [{ type: 'Note', firstChannel: 'Pigeon' }] }), 400, 'BAD_REQUEST', /firstChannel/);
+  });
+
+  test('crmActivities: notesHistory[].text is required, secondChannel is one of the channels, the four flags are booleans', async () => {
+    const lead = await create();
+    const before = (await call('GET', `/leads/${lead.id}`)).body.data;
+    const channels = 'LinkedIn, WhatsApp, Instagram, Facebook, Email, Phone/Call, Zoom/Video, In Person, Referral, Web Chat, Unknown';
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ notesHistory: [{ agentName: 'Bot', timestamp: 1 }] }, /lead\.crmActivities\.0\.notesHistory\.0\.text is required/],
+      [{ secondChannel: 'Pigeon' }, new RegExp(`lead\\.crmActivities\\.0\\.secondChannel must be one of: ${channels}`)],
+      ...['completed', 'responded', 'firstEngaged', 'secondEngaged'].map(
+        (flag): [Record<string, unknown>, RegExp] => [{ [flag]: 'true' }, new RegExp(`lead\\.crmActivities\\.0\\.${flag} must be boolean`)],
+      ),
+    ];
+    for (const [fields, pattern] of refused) {
+      assertError(await update(lead.id, { metaData: { notes: 'refused' }, crmActivities: [{ id: 'typed', type: 'Message', ...fields }] }), 400, 'BAD_REQUEST', pattern);
+    }
+    assert.deepEqual((await call('GET', `/leads/${lead.id}`)).body.data, before);
+
+    const flags = { completed: true, responded: false, firstEngaged: true, secondEngaged: false };
+    const res = await update(lead.id, { crmActivities: [{ id: 'typed', type: 'Message', secondChannel: 'WhatsApp', ...flags, notesHistory: [{ text: 'text alone is enough' }] }] });
+    assert.equal(res.status, 200, res.text);
+    const typed = res.body.data.crmActivities.find((a: { id: string }) => a.id === 'typed');
+    assert.equal(typed.secondChannel, 'WhatsApp');
+    for (const [flag, value] of Object.entries(flags)) assert.equal(typed[flag], value, flag);
+    assert.deepEqual(typed.notesHistory.map((n: { text: string }) => n.text), ['text alone is enough']);
   });
 
   test('a refused update writes nothing: the lead and its timeline stay as they were', async () => {

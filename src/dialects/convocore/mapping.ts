@@ -4,6 +4,7 @@ import { AppError, badRequest, notFound, type FieldIssue } from '../../http/erro
 import type { ActivityRow } from '../../modules/activities/store.ts';
 import { toActivityDto } from '../../modules/activities/service.ts';
 import type { Principal } from '../../modules/auth/service.ts';
+import { heatLabel, HOT_THRESHOLD, scoreWithLabel, WARM_THRESHOLD } from '../../modules/leads/heat.ts';
 import { getLead, LEAD_NOT_FOUND, type Lead, type LeadFields } from '../../modules/leads/service.ts';
 import { inVendorTerms } from '../shared.ts';
 import type { MetaData, UpdateLeadBody } from './schemas.ts';
@@ -72,11 +73,30 @@ export function checkDates(lead: LeadInput): void {
   if (issues.length > 0) throw badRequest(issues.map((issue) => issue.message).join('; '), issues);
 }
 
-/** Convocore's lead fields as the leads module's; metaData's stage is resolved to a real stage. */
+/**
+ * The score to write for Convocore's hotScore and hotLabel: the label is computed from the
+ * score, so a label sent alone moves the score (from `currentScore`) just into its band, and
+ * a label that contradicts the score sent beside it is refused.
+ */
+function hotScoreOf(lead: LeadInput, currentScore: number): number | undefined {
+  if (lead.hotLabel === undefined) return lead.hotScore;
+  if (lead.hotScore === undefined) return scoreWithLabel(currentScore, lead.hotLabel);
+  if (heatLabel(lead.hotScore) !== lead.hotLabel) {
+    const message = `lead.hotLabel must agree with lead.hotScore (hot from ${HOT_THRESHOLD}, warm from ${WARM_THRESHOLD}, cold below)`;
+    throw badRequest(message, [{ field: 'lead.hotLabel', message }]);
+  }
+  return lead.hotScore;
+}
+
+/**
+ * Convocore's lead fields as the leads module's; metaData's stage is resolved to a real
+ * stage. `currentScore` is the lead's heat score (0 for a lead being created).
+ */
 export async function toLeadFields(
   ctx: AppContext,
   principal: Principal,
   lead: LeadInput,
+  currentScore: number,
 ): Promise<LeadFields & { additionalInfo?: Record<string, unknown> }> {
   const { stage, source, ...custom } = lead.metaData ?? ({} as Static<typeof MetaData>);
   return {
@@ -85,7 +105,7 @@ export async function toLeadFields(
     phone: lead.phone,
     convoId: lead.convoId === undefined ? undefined : String(lead.convoId),
     assignedTo: lead.assignedTo,
-    hotScore: lead.hotScore,
+    hotScore: hotScoreOf(lead, currentScore),
     lastActivityDate: lead.lastActivityDate,
     source,
     stageId: stage === undefined ? undefined : await stageIdFor(ctx, principal.organizationId, stage),

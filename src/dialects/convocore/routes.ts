@@ -58,7 +58,7 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const input = (request.body as Static<typeof CreateLeadBody>).lead;
         await requireAgent(principal, input.agentId);
         checkDates(input);
-        const fields = await toLeadFields(ctx, principal, input);
+        const fields = await toLeadFields(ctx, principal, input, 0);
         const lead = await createLead(ctx, principal, { ...fields, agentId: input.agentId, source: fields.source ?? DEFAULT_SOURCE }).catch(inConvocoreTerms);
         if (input.crmActivities?.length) await upsertActivities(ctx, principal, lead.id, input.crmActivities).catch(inConvocoreTerms);
         return { success: true, message: 'Lead created successfully', data: await withTimeline(principal, await agentLead(ctx, principal, lead.id)) };
@@ -109,7 +109,7 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const current = await agentLead(ctx, principal, request.params.id);
         requireLeadAgent(current, body.agentId);
         checkDates(body.lead);
-        const fields = await toLeadFields(ctx, principal, body.lead);
+        const fields = await toLeadFields(ctx, principal, body.lead, current.hotScore);
         // the lead and its timeline change together or not at all
         await ctx.db
           .transaction(async (tx) => {

@@ -84,7 +84,7 @@ const leadFields = {
   ts: Type.Optional(StringOrNumber('The timestamp of the lead; the service sets it to the time of every update.')),
   assignedTo: Type.Optional(AssignedTo),
   hotScore: Type.Optional(Type.Number({ description: 'Computed lead heat score from 0-100.' })),
-  hotLabel: Type.Optional(StringEnum(['hot', 'warm', 'cold'] as const, 'Computed heat label for the lead (derived from hotScore).')),
+  hotLabel: Type.Optional(StringEnum(['hot', 'warm', 'cold'] as const, 'Computed heat label for the lead (derived from hotScore; sent alone, it moves hotScore just into its band: hot from 70, warm from 40)')),
   lastActivityDate: Type.Optional(StringOrNumber('Most recent lead activity timestamp.')),
   crmActivities: Type.Optional(Type.Array(CrmActivity, { description: 'Structured CRM activity timeline for the lead; upserted by id, never removed.' })),
 };

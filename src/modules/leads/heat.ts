@@ -45,6 +45,17 @@ export function heatLabel(score: number): HotLabel {
   return 'cold';
 }
 
+/**
+ * The score nearest to `score` that carries `label`: what a client setting the label alone
+ * does to the score, so the label it sent is the label it reads back.
+ */
+export function scoreWithLabel(score: number, label: HotLabel): number {
+  if (heatLabel(score) === label) return score;
+  if (label === 'hot') return HOT_THRESHOLD;
+  if (label === 'warm') return score < WARM_THRESHOLD ? WARM_THRESHOLD : HOT_THRESHOLD - 1;
+  return WARM_THRESHOLD - 1;
+}
+
 /** Where a stage sits in its pipeline, for the heat score: a stage named "Lost" is no progress. */
 export function stageProgress(stage: { name: string; position: number; count: number } | null): number {
   if (!stage || stage.count <= 1 || /^lost$/i.test(stage.name.trim())) return 0;
