@@ -80,13 +80,21 @@ describe('approval queue', () => {
     assert.equal((await messagesOf(app, leadId)).length, 0);
   });
 
-  test('concurrent approvals: exactly one wins and one message is queued', async () => {
+  test('concurrent approvals and a reject: exactly one wins, and only its outcome is written', async () => {
     const { id, leadId } = await pendingApproval();
     const results = await Promise.all([approve(id), approve(id), approve(id), reject(id)]);
     assert.equal(results.filter((r) => r.status === 200).length, 1);
     assert.equal(results.filter((r) => r.status === 409).length, 3);
+    // whichever won decides the outcome: an approve queues exactly one message, the reject none
+    const winner = results.findIndex((r) => r.status === 200);
+    const approved = winner < 3;
+    assert.equal(results[winner].body.data.status, approved ? 'approved' : 'rejected');
     const messages = await messagesOf(app, leadId);
-    assert.ok(messages.length <= 1);
+    assert.equal(messages.length, approved ? 1 : 0, `${approved ? 'an approve' : 'the reject'} won`);
+    if (approved) {
+      assert.equal(messages[0].status, 'queued');
+      assert.equal(results[winner].body.data.messageId, messages[0].id);
+    }
   });
 
   test('another organization\'s, unknown or malformed ids are 404', async () => {

@@ -224,14 +224,41 @@ describe('routing rules', () => {
     assert.equal((await leadRow(app, res.body.data.contactId)).stage_name, 'Engaged');
   });
 
-  test('useWorkflowOnly skips the first message; forwardToOutreach false leaves the cadence alone', async () => {
-    const config = await createConfiguration(app, admin, { useWorkflowOnly: true, forwardToOutreach: false, starterMessage: 'Hi' });
+  // One flag per configuration, each checked for what it does and for what it leaves alone:
+  // with both in one configuration, a flag that did the other's job (or nothing) would pass.
+  test('useWorkflowOnly skips the first message and nothing else: the lead is still enrolled in the cadence', async () => {
+    const config = await createConfiguration(app, admin, { useWorkflowOnly: true, starterMessage: 'Hi' });
+    assert.equal(config.forwardToOutreach, true);
     const res = await post({ configurationId: config._id, firstName: 'Wu', phoneNumber: nextPhone() });
+    assert.equal(res.status, 200, res.text);
     const lead = await leadRow(app, res.body.data.contactId);
-    assert.equal(lead.follow_up_step, null);
-    assert.equal((await approvalsOf(app, lead.id)).length, 0);
-    assert.equal((await messagesOf(app, lead.id)).length, 0);
-    assert.ok((await timelineOf(app, lead.id)).some((a) => a.title.includes('Workflow only')));
+    assert.equal((await approvalsOf(app, lead.id)).length, 0, 'no first message waits for approval');
+    assert.equal((await messagesOf(app, lead.id)).length, 0, 'no first message is queued');
+    assert.equal(lead.follow_up_step, 1, 'forwardToOutreach still enrolls the lead');
+    assert.ok(lead.next_follow_up_at, 'its next follow-up is scheduled');
+    const routing = (await timelineOf(app, lead.id)).find((a) => a.created_by === 'routing');
+    assert.deepEqual(routing.metadata.decisions, [
+      `New lead routed by configuration "${config.configurationName}"`,
+      'Enrolled in the follow-up cadence',
+      'Workflow only: the autopilot first message was skipped',
+    ]);
+  });
+
+  test('forwardToOutreach false leaves the cadence alone and nothing else: the first message still goes out', async () => {
+    const config = await createConfiguration(app, admin, { forwardToOutreach: false, starterMessage: 'Hi {{firstName}}' });
+    assert.equal(config.useWorkflowOnly, false);
+    const res = await post({ configurationId: config._id, firstName: 'Fo', phoneNumber: nextPhone() });
+    assert.equal(res.status, 200, res.text);
+    const lead = await leadRow(app, res.body.data.contactId);
+    assert.equal(lead.follow_up_step, null, 'not enrolled');
+    assert.equal(lead.next_follow_up_at, null, 'no follow-up scheduled');
+    const approvals = await approvalsOf(app, lead.id);
+    assert.deepEqual(approvals.map((a) => [a.status, a.content]), [['pending', 'Hi Fo']], 'the first message waits for approval as usual');
+    const routing = (await timelineOf(app, lead.id)).find((a) => a.created_by === 'routing');
+    assert.deepEqual(routing.metadata.decisions, [
+      `New lead routed by configuration "${config.configurationName}"`,
+      'First message waiting for approval',
+    ]);
   });
 
   test('no starter message: the AI composer writes the first message from the process', async () => {

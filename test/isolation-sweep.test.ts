@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { startFakeOpenAI } from './support/fake-openai.ts';
 import { startApp, type Response } from './support/harness.ts';
 import {
   buildWorld,
@@ -20,8 +21,13 @@ import {
 // a body or a query) gets exactly the answer an id that exists nowhere gets, A's resources
 // read the same afterwards, and no list B can reach ever shows one of A's ids.
 
-const app = await startApp();
-after(() => app.close());
+// A model to answer, so the AI playground's control (Beta's own prompt) can succeed.
+const model = await startFakeOpenAI();
+const app = await startApp({ openai: { baseUrl: model.baseUrl, apiKey: 'k', model: 'fake-model', timeoutMs: 5_000 } });
+after(async () => {
+  await app.close();
+  await model.close();
+});
 const alpha = await buildWorld(app, 'Alpha');
 const beta = await buildWorld(app, 'Beta');
 const spec = (await app.request('GET', '/openapi.json')).body;
@@ -38,6 +44,10 @@ const ALPHA_INBOUND = 'alpha-leads@in.example.com';
 const inbound = await app.request('PUT', `/api/lead-management/${alpha.configurationId}`, { token: alpha.account.token, body: { inboundEmail: ALPHA_INBOUND } });
 assert.equal(inbound.status, 200, inbound.text);
 const alphaIds = [...hexIdsOf(alpha), alphaOnly.body.data._id, alphaOnlyAgent.body.data._id];
+// Beta's configuration gets an address of its own, the control for the inbound-address case below.
+const BETA_INBOUND = 'beta-leads@in.example.com';
+const betaInbound = await app.request('PUT', `/api/lead-management/${beta.configurationId}`, { token: beta.account.token, body: { inboundEmail: BETA_INBOUND } });
+assert.equal(betaInbound.status, 200, betaInbound.text);
 
 const UNKNOWN_HEX = '0123456789abcdef01234567';
 const UNKNOWN_SEQ = 987654321;
@@ -89,56 +99,70 @@ describe("Beta addressing Alpha's ids in paths", () => {
 
 interface ReferenceCase {
   label: string;
-  /** the request Beta sends, with `id` where Alpha's (or an unknown) id goes */
+  /** the request Beta sends, with `id` where Alpha's (or an unknown, or Beta's own) id goes */
   request(id: string | number): Promise<Response>;
   foreignId: string | number;
   unknownId: string | number;
+  /**
+   * Beta's own resource in Alpha's place, which the same request must accept: without it a
+   * request refused whatever the id (a stage missing from the pipeline, an agent that is not
+   * the lead's) would pass as isolation.
+   */
+  ownId: string | number;
 }
 
 const betaNative = (method: string, path: string, body: unknown) => app.request(method, `/api${path}`, { token: beta.account.token, body });
 const betaKey = (method: string, path: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${beta.apiKey}` }) =>
   app.request(method, path, { body, headers });
-const hexCase = (label: string, foreignId: string, request: (id: string) => Promise<Response>): ReferenceCase => ({
+const hexCase = (label: string, foreignId: string, ownId: string, request: (id: string) => Promise<Response>): ReferenceCase => ({
   label,
   request: (id) => request(String(id)),
   foreignId,
   unknownId: UNKNOWN_HEX,
+  ownId,
 });
 
 const REFERENCE_CASES: ReferenceCase[] = [
-  hexCase('native lead create with agentId', alpha.agentId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', agentId: id })),
-  hexCase('native lead create with campaignId', alpha.campaignId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', campaignId: id })),
-  hexCase('native lead create with processId', alpha.promptId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', processId: id })),
-  hexCase('native lead create with pipelineId', alpha.pipelineId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', pipelineId: id })),
-  hexCase('native lead create with configurationId', alpha.configurationId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', configurationId: id })),
-  hexCase('native lead PATCH with agentId', alpha.agentId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { agentId: id })),
-  hexCase('native lead PATCH with campaignId', alpha.campaignId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { campaignId: id })),
-  hexCase('native lead PATCH with pipelineId', alpha.pipelineId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { pipelineId: id })),
-  hexCase('lead-management PUT with defaultProcess', alpha.promptId, (id) => betaNative('PUT', `/lead-management/${beta.configurationId}`, { defaultProcess: id })),
-  hexCase('lead-management PUT with pipelineId', alpha.pipelineId, (id) => betaNative('PUT', `/lead-management/${beta.configurationId}`, { pipelineId: id })),
-  hexCase('agent create with processId', alpha.promptId, (id) => betaNative('POST', '/agents', { name: 'Borrower', processId: id })),
-  hexCase('agent PUT with processId', alpha.promptId, (id) => betaNative('PUT', `/agents/${beta.agentId}`, { processId: id })),
-  hexCase('campaign create with agentId', alpha.agentId, (id) => betaNative('POST', '/campaigns', { name: 'Borrowed', agentId: id })),
-  hexCase('campaign PUT with agentId', alpha.agentId, (id) => betaNative('PUT', `/campaigns/${beta.campaignId}`, { agentId: id })),
-  hexCase('AI playground with promptId', alpha.promptId, (id) => betaNative('POST', '/ai/playground', { promptId: id, message: 'Hello' })),
-  hexCase('intake webhook with configurationId', alpha.configurationId, (id) =>
+  hexCase('native lead create with agentId', alpha.agentId, beta.agentId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', agentId: id })),
+  hexCase('native lead create with campaignId', alpha.campaignId, beta.campaignId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', campaignId: id })),
+  hexCase('native lead create with processId', alpha.promptId, beta.promptId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', processId: id })),
+  hexCase('native lead create with pipelineId', alpha.pipelineId, beta.pipelineId, (id) => betaNative('POST', '/leads', { firstName: 'Ref', pipelineId: id })),
+  hexCase('native lead create with configurationId', alpha.configurationId, beta.configurationId, (id) =>
+    betaNative('POST', '/leads', { firstName: 'Ref', configurationId: id }),
+  ),
+  hexCase('native lead PATCH with agentId', alpha.agentId, beta.agentId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { agentId: id })),
+  hexCase('native lead PATCH with campaignId', alpha.campaignId, beta.campaignId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { campaignId: id })),
+  hexCase('native lead PATCH with pipelineId', alpha.pipelineId, beta.pipelineId, (id) => betaNative('PATCH', `/leads/${beta.leadId}`, { pipelineId: id })),
+  hexCase('lead-management PUT with defaultProcess', alpha.promptId, beta.promptId, (id) =>
+    betaNative('PUT', `/lead-management/${beta.configurationId}`, { defaultProcess: id }),
+  ),
+  // with a stage both worlds' "Sales" pipelines have, so the pipeline id alone decides
+  hexCase('lead-management PUT with pipelineId', alpha.pipelineId, beta.pipelineId, (id) =>
+    betaNative('PUT', `/lead-management/${beta.configurationId}`, { pipelineId: id, initialStage: 'Open' }),
+  ),
+  hexCase('agent create with processId', alpha.promptId, beta.promptId, (id) => betaNative('POST', '/agents', { name: 'Borrower', processId: id })),
+  hexCase('agent PUT with processId', alpha.promptId, beta.promptId, (id) => betaNative('PUT', `/agents/${beta.agentId}`, { processId: id })),
+  hexCase('campaign create with agentId', alpha.agentId, beta.agentId, (id) => betaNative('POST', '/campaigns', { name: 'Borrowed', agentId: id })),
+  hexCase('campaign PUT with agentId', alpha.agentId, beta.agentId, (id) => betaNative('PUT', `/campaigns/${beta.campaignId}`, { agentId: id })),
+  hexCase('AI playground with promptId', alpha.promptId, beta.promptId, (id) => betaNative('POST', '/ai/playground', { promptId: id, message: 'Hello' })),
+  hexCase('intake webhook with configurationId', alpha.configurationId, beta.configurationId, (id) =>
     betaKey('POST', '/api/webhook/outreach', { configurationId: id, firstName: 'Ref', phoneNumber: '+14155550188' }),
   ),
-  hexCase('CSV import with configurationId', alpha.configurationId, (id) =>
+  hexCase('CSV import with configurationId', alpha.configurationId, beta.configurationId, (id) =>
     app.request('POST', `/api/leads/import?configurationId=${id}`, {
       token: beta.account.token,
       raw: 'firstName,phone\nRef,+14155550166\n',
       headers: { 'content-type': 'text/csv' },
     }),
   ),
-  hexCase('inbound email with configurationId', alpha.configurationId, (id) =>
+  hexCase('inbound email with configurationId', alpha.configurationId, beta.configurationId, (id) =>
     app.request('POST', `/api/inbound/email?configurationId=${id}`, {
       raw: 'From: Ref <ref@example.com>\r\nTo: leads@example.com\r\nSubject: Hi\r\n\r\nCall me at +14155550155\r\n',
       headers: { authorization: `Bearer ${beta.apiKey}`, 'content-type': 'message/rfc822' },
     }),
   ),
   ...['configurationId', 'configuration_id', 'CONFIGURATION_ID'].map((key) =>
-    hexCase(`intake webhook with ${key} in the query`, alpha.configurationId, (id) =>
+    hexCase(`intake webhook with ${key} in the query`, alpha.configurationId, beta.configurationId, (id) =>
       betaKey('POST', `/api/webhook/outreach?${key}=${id}`, { firstName: 'Ref', phoneNumber: '+14155550188' }),
     ),
   ),
@@ -151,24 +175,32 @@ const REFERENCE_CASES: ReferenceCase[] = [
       }),
     foreignId: ALPHA_INBOUND,
     unknownId: 'nobody@in.example.com',
+    ownId: BETA_INBOUND,
   },
-  hexCase('Apten create with customerProfile of Alpha only', 'Alpha-only agent', (id) =>
+  hexCase('Apten create with customerProfile of Alpha only', 'Alpha-only agent', 'Ava', (id) =>
     betaKey('POST', '/apten/v1/leads/create', { firstName: 'Ref', lastName: 'Lead', phone: '+14155550144', customerProfile: id }, { 'x-api-key': beta.apiKey }),
   ),
-  hexCase('Convocore create with agentId', alpha.agentId, (id) => betaKey('POST', '/convocore/v3/leads', { lead: { agentId: id, name: 'Ref' } })),
-  hexCase('Convocore PATCH with agentId', alpha.agentId, (id) => betaKey('PATCH', `/convocore/v3/leads/${beta.leadId}`, { agentId: id, lead: { name: 'Ref' } })),
-  hexCase('Autocalls campaign create with assistant_id', alpha.agentId, (id) => betaKey('POST', '/autocalls/api/user/campaign', { name: 'Borrowed', assistant_id: id })),
+  hexCase('Convocore create with agentId', alpha.agentId, beta.agentId, (id) => betaKey('POST', '/convocore/v3/leads', { lead: { agentId: id, name: 'Ref' } })),
+  // Convocore refuses any agentId but the lead's own: Beta's lead's agent is the one that must work
+  hexCase('Convocore PATCH with agentId', alpha.agentId, beta.agentId, (id) =>
+    betaKey('PATCH', `/convocore/v3/leads/${beta.leadId}`, { agentId: id, lead: { name: 'Ref' } }),
+  ),
+  hexCase('Autocalls campaign create with assistant_id', alpha.agentId, beta.agentId, (id) =>
+    betaKey('POST', '/autocalls/api/user/campaign', { name: 'Borrowed', assistant_id: id }),
+  ),
   {
     label: 'Autocalls lead create with campaign_id',
     request: (id) => betaKey('POST', '/autocalls/api/user/lead', { phone_number: '+14155550133', campaign_id: id }),
     foreignId: alpha.campaignSeq,
     unknownId: UNKNOWN_SEQ,
+    ownId: beta.campaignSeq,
   },
   {
     label: 'Autocalls lead PUT with campaign_id',
     request: (id) => betaKey('PUT', `/autocalls/api/user/leads/${beta.leadSeq}`, { campaign_id: id }),
     foreignId: alpha.campaignSeq,
     unknownId: UNKNOWN_SEQ,
+    ownId: beta.campaignSeq,
   },
 ];
 
@@ -179,6 +211,9 @@ describe("Beta referring to Alpha's resources in bodies and queries", () => {
         foreign: [reference.foreignId],
         unknown: [reference.unknownId],
       });
+      // the control: the same request with Beta's own resource succeeds, so the refusal above was the id's
+      const own = await reference.request(reference.ownId);
+      assert.ok(own.status >= 200 && own.status < 300, `${reference.label} with Beta's own id: ${own.status} ${own.text}`);
     });
   }
 });

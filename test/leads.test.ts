@@ -263,8 +263,10 @@ describe('updating leads', () => {
     assert.equal(history[1].from_stage_id, lead.stageId);
     assert.equal(history[1].to_stage_id, stageId);
     assert.equal(history[1].source, 'facebook');
-    // the same stage again is not a change
-    await patch(lead._id, { stageId });
+    // the same stage again is not a change (an accepted PATCH, so the missing row is not a refusal's)
+    const same = await patch(lead._id, { stageId });
+    assert.equal(same.status, 200, same.text);
+    assert.equal(same.body.data.stageId, stageId);
     const again = await app.db.query(`SELECT 1 FROM stage_history WHERE lead_id = $1`, [lead._id]);
     assert.equal(again.length, 2);
     const missing = await patch(lead._id, { stageId: 'Nowhere' });
@@ -283,8 +285,11 @@ describe('updating leads', () => {
     const handoffs = activities.body.data.filter((a: any) => a.type === 'Handoff');
     assert.equal(handoffs.length, 1);
     assert.equal(handoffs[0].metadata.to.userId, 'rep-7');
-    // changing only the assignment's status is not a new handoff
-    await patch(lead._id, { assignedTo: { userId: 'rep-7', status: 'accepted' } });
+    // changing only the assignment's status is not a new handoff (an accepted PATCH, so the missing row is not a refusal's)
+    const accepted = await patch(lead._id, { assignedTo: { userId: 'rep-7', status: 'accepted' } });
+    assert.equal(accepted.status, 200, accepted.text);
+    assert.equal(accepted.body.data.assignedTo.userId, 'rep-7');
+    assert.equal(accepted.body.data.assignedTo.status, 'accepted');
     const after = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
     assert.equal(after.body.data.filter((a: any) => a.type === 'Handoff').length, 1);
     const list = await app.request('GET', '/api/leads?assignee=rep-7', { token: admin.token });
@@ -450,8 +455,13 @@ describe('tenant isolation', () => {
       const malformed = await app.request(method, path.replace(lead._id, 'not-an-id'), { token: admin.token, body });
       assert.equal(malformed.status, 404, `${method} malformed`);
     }
+    // the other organization has a lead of its own, so its list is not empty and the check below checks something
+    const theirs = await createLead({}, other);
     const list = await app.request('GET', '/api/leads?limit=200', { token: other.token });
+    assert.equal(list.status, 200, list.text);
+    assert.ok(list.body.data.leads.some((l: any) => l._id === theirs._id), 'the other organization lists its own lead');
     assert.ok(list.body.data.leads.every((l: any) => l.organizationId === other.organizationId));
+    assert.ok(!list.body.data.leads.some((l: any) => l._id === lead._id), 'this organization\'s lead is not in it');
     const untouched = await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token });
     assert.equal(untouched.body.data.source, null);
     assert.equal(untouched.body.data.version, 2, 'only the owner\'s note changed it');
