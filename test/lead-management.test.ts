@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { statementText, type Database, type Statement } from '../src/db/database.ts';
 import { newId } from '../src/lib/ids.ts';
 import { findActiveConfigurationByInboundEmail, getActiveConfiguration } from '../src/modules/lead-management/service.ts';
 import { createConfiguration, createPipeline, createPrompt, postConfiguration } from './support/configurations.ts';
@@ -43,6 +44,45 @@ const SEED_FIELDS = [
   'forwardToOutreach', 'useWorkflowOnly', 'createdAt', 'updatedAt',
 ];
 const RESOLVED_FIELDS = ['initialStageId', 'pipelineStageId', 'applicationPipelineStageId'];
+/** Every property of seed 000's UpdateLeadManagementRequest: what a PUT may change. */
+const SEED_UPDATE_FIELDS = [
+  'configurationName', 'name', 'description', 'source', 'inboundEmail', 'initialStage', 'defaultProcess', 'isAutopilot',
+  'allowRecontact', 'starterMessage', 'costPerLead', 'status', 'pipelineId', 'pipelineStage', 'createApplication',
+  'applicationName', 'applicationStatus', 'applicationPipelineId', 'applicationPipelineStage', 'forwardToOutreach', 'useWorkflowOnly',
+];
+
+/** The fields the served OpenAPI document gives the PUT body. */
+async function documentedUpdateFields(): Promise<string[]> {
+  const spec = (await app.request('GET', '/openapi.json')).body;
+  return Object.keys(spec.paths['/api/lead-management/{id}'].put.requestBody.content['application/json'].schema.properties).sort();
+}
+
+// The seeds document a 500 for create ("Error creating lead management") and update ("Error
+// updating lead management"): the error envelope with those words, never the driver's message.
+const CREATE_FAILED = { success: false, error: 'Error creating lead management' };
+const UPDATE_FAILED = { success: false, error: 'Error updating lead management' };
+
+/**
+ * Runs `work` while every write to lead_management_configs fails the way a dropped connection
+ * does, as inbound-email.test.ts breaks the database for one SMTP session; here the running
+ * app's context gets the broken database, for these requests only. Reads still work, so a
+ * request gets as far as its write.
+ */
+async function withConfigurationWritesFailing<T>(work: () => Promise<T>): Promise<T> {
+  const db = app.ctx.db;
+  const writesConfigurations = (statement: Statement) => /^\s*(INSERT INTO|UPDATE) lead_management_configs\b/i.test(statementText(statement));
+  const broken: Database = {
+    ...db,
+    query: <T>(statement: Statement, params?: unknown[]) =>
+      writesConfigurations(statement) ? Promise.reject(new Error('connection terminated')) : db.query<T>(statement, params),
+  };
+  app.ctx.db = broken;
+  try {
+    return await work();
+  } finally {
+    app.ctx.db = db;
+  }
+}
 
 describe('POST /api/lead-management', () => {
   test('creates with 201, the documented message and every documented default', async () => {
@@ -270,6 +310,17 @@ describe('POST /api/lead-management', () => {
     assert.equal((await put(admin, withoutDefault._id, { source: 'Elsewhere' })).body.data.applicationPipelineId, null);
     assert.equal((await put(admin, withoutDefault._id, { createApplication: true })).body.data.applicationPipelineId, applications._id);
   });
+
+  test('a database failure answers 500 in the error envelope and writes nothing', async () => {
+    const { admin, processId } = await organization();
+    const name = 'Written when the database works';
+    const res = await withConfigurationWritesFailing(() => postConfiguration(app, admin, processId, { configurationName: name }));
+    assert.equal(res.status, 500, res.text);
+    assert.deepEqual(res.body, CREATE_FAILED);
+    assert.equal(await countConfigurations(admin), 0);
+    // the same request succeeds once the database is back: the failure was the database's alone
+    assert.equal((await postConfiguration(app, admin, processId, { configurationName: name })).status, 201);
+  });
 });
 
 describe('configurationName uniqueness', () => {
@@ -417,6 +468,55 @@ describe('PUT /api/lead-management/{id}', () => {
     assert.deepEqual((await get(admin, before._id)).body.data, after);
   });
 
+  test('changes every writable field: each one supplied is stored and read back', async () => {
+    const { admin, processId } = await organization();
+    const before = await createConfiguration(app, admin, processId);
+    const secondProcess = await createPrompt(app, admin, 'Second');
+    const funnel = await createPipeline(app, admin, { name: 'Funnel', type: 'Contact', stages: [{ name: 'Inbox' }, { name: 'Booked' }] });
+    const applications = await createPipeline(app, admin, { name: 'Apps', type: 'Application' });
+    const changes: Record<string, unknown> = {
+      configurationName: 'Renamed funnel',
+      name: 'FB Lead Ad',
+      description: 'Routes Facebook Lead Ad submissions.',
+      source: 'Facebook Lead Ad',
+      inboundEmail: 'put-every-field@inbound.example.com',
+      initialStage: 'Inbox',
+      defaultProcess: secondProcess,
+      isAutopilot: true,
+      allowRecontact: true,
+      starterMessage: 'Hi {{firstName}}, thanks for your interest!',
+      costPerLead: 12.5,
+      status: 'inactive',
+      pipelineId: funnel._id,
+      pipelineStage: funnel.stages[1]._id,
+      createApplication: true,
+      applicationName: 'Loan',
+      applicationStatus: 'new',
+      applicationPipelineId: applications._id,
+      applicationPipelineStage: 'in review',
+      forwardToOutreach: false,
+      useWorkflowOnly: true,
+    };
+    // every documented field, each with a value the configuration does not already have,
+    // so a field the update drops shows
+    assert.deepEqual(Object.keys(changes).sort(), [...SEED_UPDATE_FIELDS].sort());
+    for (const [field, value] of Object.entries(changes)) assert.notDeepEqual(before[field], value, `${field} already has the value`);
+
+    app.clock.advance(60_000);
+    const res = await put(admin, before._id, changes);
+    assert.equal(res.status, 200, res.text);
+    const expected = {
+      ...before,
+      ...changes,
+      initialStageId: funnel.stages[0]._id,
+      pipelineStageId: funnel.stages[1]._id,
+      applicationPipelineStageId: applications.stages.find((s) => s.name === 'In Review')!._id,
+      updatedAt: app.clock.now().toISOString(),
+    };
+    assert.deepEqual(res.body.data, expected);
+    assert.deepEqual((await get(admin, before._id)).body.data, expected);
+  });
+
   test('a null clears a nullable field; no body changes nothing but updatedAt', async () => {
     const { admin, processId } = await organization();
     const config = await createConfiguration(app, admin, processId, { inboundEmail: 'clear@inbound.example.com', name: 'Named' });
@@ -436,11 +536,8 @@ describe('PUT /api/lead-management/{id}', () => {
     const invalid: [string, unknown][] = [
       ['configurationName', ''],
       ['costPerLead', -0.01],
-      ['costPerLead', 'free'],
       ['status', 'archived'],
       ['inboundEmail', 'no-at-sign'],
-      ['isAutopilot', 'false'],
-      ['createApplication', 0],
       ['defaultProcess', '0'.repeat(24)],
       ['pipelineId', '0'.repeat(24)],
       ['initialStage', 'Nowhere'],
@@ -455,6 +552,68 @@ describe('PUT /api/lead-management/{id}', () => {
       assert.match(res.body.error, new RegExp(`\\b${field}\\b`), res.body.error);
     }
     assert.deepEqual((await get(admin, config._id)).body.data, config);
+  });
+
+  test('a wrong type in any field of the body answers 400 in the error envelope naming it, and changes nothing', async () => {
+    const { admin, processId } = await organization();
+    // with both pipelines set, a stage of a wrong type that got past validation would reach stage resolution
+    const applications = await createPipeline(app, admin, { name: 'Apps', type: 'Application' });
+    const config = await createConfiguration(app, admin, processId, { createApplication: true, applicationPipelineId: applications._id, pipelineStage: 'Engaged' });
+    // per documented field, values of JSON types it does not take (null only where it is not nullable)
+    const wrongTypes: Record<string, unknown[]> = {
+      configurationName: [42, null],
+      name: [5, ['FB Lead Ad']],
+      description: [true, {}],
+      source: [5, null],
+      inboundEmail: [5, false],
+      initialStage: [7, null],
+      defaultProcess: [7, null],
+      isAutopilot: ['false', null],
+      allowRecontact: [1, 'true'],
+      starterMessage: [['hi'], 5],
+      costPerLead: ['free', null],
+      status: [1, null],
+      pipelineId: [5, true],
+      pipelineStage: [5, {}],
+      createApplication: [0, 'yes'],
+      applicationName: [5, []],
+      applicationStatus: [{}, 1],
+      applicationPipelineId: [5, false],
+      applicationPipelineStage: [5, ['Submitted']],
+      forwardToOutreach: [null, 'no'],
+      useWorkflowOnly: ['false', 0],
+    };
+    // the table covers the seed's fields, which are the ones the app documents: a field added to either shows here
+    assert.deepEqual(Object.keys(wrongTypes).sort(), [...SEED_UPDATE_FIELDS].sort());
+    assert.deepEqual(await documentedUpdateFields(), [...SEED_UPDATE_FIELDS].sort());
+    app.clock.advance(1_000);
+    for (const [field, values] of Object.entries(wrongTypes)) {
+      for (const value of values) {
+        const label = `${field}=${JSON.stringify(value)}`;
+        // a valid change alongside must not be written either
+        const alongside = field === 'description' ? { source: 'Should not stick' } : { description: 'Should not stick' };
+        const res = await put(admin, config._id, { ...alongside, [field]: value });
+        assert.equal(res.status, 400, `${label}: ${res.text}`);
+        assert.equal(res.body.success, false, label);
+        assert.equal(typeof res.body.error, 'string', label);
+        assert.match(res.body.error, new RegExp(`^${field} `), `${label}: ${res.body.error}`);
+        // every issue reported is this field's (a wrong-typed status is also not one of the enum)
+        assert.deepEqual([...new Set(res.body.details.map((d: { field: string }) => d.field))], [field], label);
+      }
+    }
+    assert.deepEqual((await get(admin, config._id)).body.data, config);
+  });
+
+  test('a database failure answers 500 in the error envelope and changes nothing', async () => {
+    const { admin, processId } = await organization();
+    const config = await createConfiguration(app, admin, processId);
+    app.clock.advance(1_000);
+    const res = await withConfigurationWritesFailing(() => put(admin, config._id, { description: 'Lost with the connection', costPerLead: 7 }));
+    assert.equal(res.status, 500, res.text);
+    assert.deepEqual(res.body, UPDATE_FAILED);
+    assert.deepEqual((await get(admin, config._id)).body.data, config);
+    // the same change goes through once the database is back
+    assert.equal((await put(admin, config._id, { description: 'Lost with the connection', costPerLead: 7 })).status, 200);
   });
 
   test('changing pipelineId re-resolves the stored stages in the new pipeline', async () => {

@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, notFound, toAppError } from './errors.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** what a route answers for an unexpected failure instead of the surface's generic text (the seed's words) */
+    serverErrorMessage?: string;
+  }
+}
+
 /** How a surface writes an error: its status and body for an AppError. */
 export type ErrorRenderer = (error: AppError, request: FastifyRequest) => { status: number; body: unknown };
 
@@ -11,8 +18,12 @@ export type ErrorRenderer = (error: AppError, request: FastifyRequest) => { stat
  */
 export function useErrorEnvelope(scope: FastifyInstance, render: ErrorRenderer): void {
   scope.setErrorHandler((error, request, reply) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    let appError = toAppError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      const message = request.routeOptions.config.serverErrorMessage;
+      if (message) appError = new AppError(appError.status, appError.code, message);
+    }
     return sendError(render, appError, request, reply);
   });
   scope.setNotFoundHandler((request, reply) =>

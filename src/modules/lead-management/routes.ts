@@ -28,6 +28,7 @@ export function leadManagementRoutes(ctx: AppContext): FastifyPluginAsyncTypebox
     app.post(
       '/lead-management',
       {
+        config: { serverErrorMessage: 'Error creating lead management' },
         schema: {
           tags,
           summary: 'Create a lead management configuration',
@@ -54,6 +55,7 @@ export function leadManagementRoutes(ctx: AppContext): FastifyPluginAsyncTypebox
     app.put(
       '/lead-management/:id',
       {
+        config: { serverErrorMessage: 'Error updating lead management' },
         schema: {
           tags,
           summary: 'Update a lead management configuration',
