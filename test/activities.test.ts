@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { upsertActivities } from '../src/modules/activities/service.ts';
+import { upsertActivitiesWithin } from '../src/modules/activities/service.ts';
 import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 let app: TestApp;
@@ -21,6 +21,11 @@ async function newLead(body: Record<string, unknown> = {}) {
 
 const addActivity = (leadId: string, body: unknown) => app.request('POST', `/api/leads/${leadId}/activities`, { token: admin.token, body });
 const getLead = async (leadId: string) => (await app.request('GET', `/api/leads/${leadId}`, { token: admin.token })).body.data;
+/** Convocore's crmActivities upsert, as its routes run it: in a transaction of its own here. */
+const upsertActivities = (leadId: string, inputs: Parameters<typeof upsertActivitiesWithin>[4]) => {
+  const actor = { organizationId: admin.organizationId, userId: admin.userId, email: admin.email };
+  return app.ctx.db.transaction((tx) => upsertActivitiesWithin(app.ctx, tx, actor, leadId, inputs));
+};
 
 describe('CRM timeline', () => {
   test('creation writes a System activity; activities list oldest first', async () => {
@@ -85,14 +90,13 @@ describe('CRM timeline', () => {
     assert.equal(missing.body.error, 'Activity not found');
   });
 
-  test('upsertActivities (Convocore crmActivities) inserts by client id, then changes the same activity', async () => {
+  test('the Convocore crmActivities upsert inserts by client id, then changes the same activity', async () => {
     const lead = await newLead();
-    const actor = { organizationId: admin.organizationId, userId: admin.userId, email: admin.email };
-    await upsertActivities(app.ctx, actor, lead._id, [
+    await upsertActivities(lead._id, [
       { id: 'act-1', type: 'Message', title: 'hello', notesHistory: [{ text: 'a' }] },
       { id: 'act-2', type: 'Email' },
     ]);
-    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'act-1', type: 'Message', title: 'hello again', responded: true, notesHistory: [{ text: 'a' }, { text: 'b' }] }]);
+    await upsertActivities(lead._id, [{ id: 'act-1', type: 'Message', title: 'hello again', responded: true, notesHistory: [{ text: 'a' }, { text: 'b' }] }]);
     const list = (await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token })).body.data;
     const act1 = list.find((a: any) => a.id === 'act-1');
     assert.equal(act1.title, 'hello again');
@@ -170,10 +174,9 @@ describe('engagement counts kept on the lead', () => {
 
   test("follow Convocore's upserts too (inserted, then changed by the same client id)", async () => {
     const lead = await newLead();
-    const actor = { organizationId: admin.organizationId, userId: admin.userId, email: admin.email };
-    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'up-1', type: 'Message', responded: true }, { id: 'up-2', type: 'Demo' }]);
+    await upsertActivities(lead._id, [{ id: 'up-1', type: 'Message', responded: true }, { id: 'up-2', type: 'Demo' }]);
     assert.deepEqual(await counts(lead._id), { kept: '1/0', counted: '1/0' });
-    await upsertActivities(app.ctx, actor, lead._id, [{ id: 'up-1', type: 'Message', responded: false }, { id: 'up-2', type: 'Demo', completed: true }]);
+    await upsertActivities(lead._id, [{ id: 'up-1', type: 'Message', responded: false }, { id: 'up-2', type: 'Demo', completed: true }]);
     assert.deepEqual(await counts(lead._id), { kept: '0/1', counted: '0/1' });
   });
 });

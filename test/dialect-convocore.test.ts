@@ -69,6 +69,18 @@ describe('POST /leads', () => {
   });
 });
 
+describe('POST /leads writes the lead and its crmActivities together', () => {
+  test('a create whose crmActivities cannot be written leaves no lead behind', async () => {
+    const listed = async () => (await call('GET', `/leads?agentId=${secondAgentId}&limit=100`)).body.data.length;
+    const before = await listed();
+    // the database refuses a lone surrogate in JSONB: the activity fails after the lead is inserted
+    const crmActivities = [{ id: 'first-note', type: 'Note', note: 'lone \ud800 surrogate' }];
+    const res = await call('POST', '/leads', { lead: { agentId: secondAgentId, name: 'Half Written', phone: nextPhone(), crmActivities } });
+    assertError(res, 400, 'BAD_REQUEST');
+    assert.equal(await listed(), before);
+  });
+});
+
 describe('GET /leads and /leads/{id}', () => {
   test('agentId is required; only that agent\'s leads are listed', async () => {
     assertError(await call('GET', '/leads'), 400, 'BAD_REQUEST', /agentId/);

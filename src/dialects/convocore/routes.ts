@@ -6,7 +6,7 @@ import { notFound, unauthorized } from '../../http/errors.ts';
 import { useErrorEnvelope, type ErrorRenderer } from '../../http/envelope.ts';
 import { isId } from '../../lib/ids.ts';
 import { listActivityRows, listActivityRowsOfLeads, type ActivityRow } from '../../modules/activities/store.ts';
-import { upsertActivities, upsertActivitiesWithin } from '../../modules/activities/service.ts';
+import { upsertActivitiesWithin } from '../../modules/activities/service.ts';
 import { AGENT_NOT_FOUND } from '../../modules/agents/service.ts';
 import { findAgent } from '../../modules/agents/store.ts';
 import type { Principal } from '../../modules/auth/service.ts';
@@ -59,8 +59,14 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         await requireAgent(principal, input.agentId);
         checkDates(input);
         const fields = await toLeadFields(ctx, principal, input, 0);
-        const lead = await createLead(ctx, principal, { ...fields, agentId: input.agentId, source: fields.source ?? DEFAULT_SOURCE }).catch(inConvocoreTerms);
-        if (input.crmActivities?.length) await upsertActivities(ctx, principal, lead.id, input.crmActivities).catch(inConvocoreTerms);
+        const activities = input.crmActivities ?? [];
+        // the lead and its timeline are written together or not at all
+        const lead = await createLead(
+          ctx,
+          principal,
+          { ...fields, agentId: input.agentId, source: fields.source ?? DEFAULT_SOURCE },
+          { alsoWrite: activities.length > 0 ? (tx, leadId) => upsertActivitiesWithin(ctx, tx, principal, leadId, activities) : undefined },
+        ).catch(inConvocoreTerms);
         return { success: true, message: 'Lead created successfully', data: await withTimeline(principal, await agentLead(ctx, principal, lead.id)) };
       },
     );

@@ -2,8 +2,8 @@
  * The CRM timeline of a lead (Convocore's crmActivities). Stable interface:
  * - `addActivity(ctx, actor, leadId, input)`: a new activity (client-chosen `id` allowed).
  * - `changeActivity(ctx, actor, leadId, activityId, input)`: changes the given fields.
- * - `upsertActivities(ctx, actor, leadId, inputs)`: Convocore's semantics, by id, in one
- *   transaction; `upsertActivitiesWithin(ctx, tx, …)` in the caller's transaction.
+ * - `upsertActivitiesWithin(ctx, tx, actor, leadId, inputs)`: Convocore's semantics, by id,
+ *   in the caller's transaction.
  * - `listActivities(ctx, actor, leadId)`, `toActivityDto(row)`.
  * The notes history is only ever appended to. Every write lets the lead recompute its heat
  * score (replies, completed demos and meetings, last activity) in the same transaction.
@@ -176,14 +176,10 @@ export async function changeActivity(
   return row;
 }
 
-/** Convocore's crmActivities: each by id, inserted or changed; never removes one. */
-export function upsertActivities(ctx: AppContext, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
-  return writeActivities(ctx, actor, leadId, inputs, false);
-}
-
 /**
- * upsertActivities inside a transaction the caller holds, e.g. Convocore's PATCH, which
- * updates the lead and its crmActivities all or nothing (update the lead first: it locks it).
+ * Convocore's crmActivities: each by id, inserted or changed, never removed; in a transaction
+ * the caller holds, as Convocore writes a lead and its crmActivities all or nothing (the
+ * lead first: creating or updating it locks it).
  */
 export function upsertActivitiesWithin(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
   return writeActivitiesWithin(ctx, tx, actor, leadId, inputs, false);

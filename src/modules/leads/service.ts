@@ -179,6 +179,8 @@ export interface CreateLeadOptions {
   dedupeKey?: string | null;
   /** statuses outside CLIENT_STATUSES are allowed (system callers) */
   system?: boolean;
+  /** more to write about the new lead in its creating transaction: if it fails, no lead is created */
+  alsoWrite?: (tx: Queryable, leadId: string) => Promise<unknown>;
 }
 
 export interface UpdateLeadOptions {
@@ -458,6 +460,7 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
       await ctx.db.transaction(async (tx) => {
         const lead = await insertLead(tx, { id: newId(now), organizationId, now, ...row });
         await recordLeadCreated(tx, lead, actorOf(actor), newId(now), lead.source);
+        await options.alsoWrite?.(tx, lead.id);
         return lead;
       }),
     );
