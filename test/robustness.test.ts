@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { after, describe, test } from 'node:test';
 import { startFakeOpenAI } from './support/fake-openai.ts';
 import { startApp } from './support/harness.ts';
 import {
   assertHandled,
   buildWorld,
-  extremeValuesFor,
+  extremeCasesFor,
   idOf,
   malformedIdsFor,
   normalized,
@@ -14,9 +16,11 @@ import {
   ownPath,
   queryVariants,
   send,
+  sampleCases,
   sendAndCheckNoWrite,
   unknownIdFor,
   validBody,
+  validInstanceOf,
   wrongTypedBody,
   type Operation,
 } from './support/sweep.ts';
@@ -62,6 +66,28 @@ const PUBLIC = new Set(['POST /api/auth/register', 'POST /api/auth/login']);
 /** Signed carrier callbacks refuse a missing or wrong signature with 403. */
 const refusalOf = (operation: Operation) => (operation.twilioSigned ? 403 : operation.surface.refusal);
 
+/** A value as JSON, cut to `max` characters around the middle so neither end is lost. */
+function summary(value: unknown, max = 80): string {
+  // by code point, so a cut never splits a surrogate pair
+  const text = [...(JSON.stringify(value) ?? String(value))];
+  return text.length <= max ? text.join('') : `${text.slice(0, max / 2).join('')}…(${text.length} chars)…${text.slice(-max / 2).join('')}`;
+}
+
+/** Extreme cases sent per operation at most (a deterministic sample beyond), to bound the sweep's run time. */
+const EXTREME_CASES_PER_OPERATION = 120;
+
+/**
+ * The extreme cases of an operation's body: for each top-level property, its extreme
+ * values and its valid value (from validBody, else built from the schema) with one nested
+ * leaf made extreme.
+ */
+function extremeCasesOf(operation: Operation): { name: string; path: string; leaf: unknown; value: unknown }[] {
+  const known = (validBody(world, operation) ?? {}) as Record<string, unknown>;
+  const properties = Object.entries<Record<string, any>>(objectSchemaOf(operation.bodySchema!).properties ?? {});
+  const cases = properties.flatMap(([name, property]) => extremeCasesFor(property, name, known[name]).map((extreme) => ({ name, ...extreme })));
+  return sampleCases(cases, EXTREME_CASES_PER_OPERATION);
+}
+
 const takesBody = (operation: Operation) => ['POST', 'PUT', 'PATCH'].includes(operation.method);
 
 test('the sweep reaches every surface', () => {
@@ -76,6 +102,20 @@ test('every JSON request body refuses unknown fields unless documented open', ()
     .map((operation) => operation.label)
     .filter((label) => !OPEN_BODIES.has(label) && !CHECKED_BY_HAND.has(label));
   assert.deepEqual(open, []);
+});
+
+test('the extreme-value sweep can build a valid instance of every documented request body', () => {
+  // the document's own schemas, checked as the app checks bodies; a body that cannot be built is named here rather than skipped silently
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  (addFormats as unknown as (ajv: Ajv) => void)(ajv);
+  const problems = operations
+    .filter((operation) => operation.bodySchema)
+    .flatMap((operation) => {
+      const instance = validInstanceOf(operation.bodySchema);
+      if (instance === undefined) return [`${operation.label}: none built`];
+      return ajv.validate(operation.bodySchema!, instance) ? [] : [`${operation.label}: ${JSON.stringify(instance)} ${ajv.errorsText()}`];
+    });
+  assert.deepEqual(problems, []);
 });
 
 const VALIDATION = [400, 422]; // Autocalls answers field errors as Laravel's 422
@@ -131,15 +171,24 @@ for (const operation of operations) {
     }
 
     if (operation.bodySchema) {
-      test('extreme values of the right type, one property at a time', async () => {
-        const properties = Object.entries<Record<string, any>>(objectSchemaOf(operation.bodySchema!).properties ?? {});
-        for (const [name, property] of properties) {
-          for (const value of extremeValuesFor(property, name)) {
-            const body = { ...(validBody(world, operation) as object), [name]: value };
+      test('extreme values of the right type, one leaf at a time inside a valid body', async () => {
+        const cases = extremeCasesOf(operation);
+        const failures: string[] = [];
+        for (const { name, path: leafPath, leaf, value } of cases) {
+          // the rest of the body stays the operation's valid body, so only the extreme value can be refused
+          const body = { ...(validBody(world, operation) as object), [name]: value };
+          const what = `${leafPath} = ${summary(leaf)} in ${name}: ${summary(value, 300)}`;
+          try {
             const response = await sendAndCheckNoWrite(app, world, operation, { path, body });
-            assertHandled(operation, response, `${name}: ${JSON.stringify(value).slice(0, 60)}`, { allowSuccess: true });
+            assertHandled(operation, response, what, { allowSuccess: true });
+          } catch (error) {
+            // the write check names the path only: say which value it was
+            const message = (error as Error).message.split('\n')[0];
+            failures.push(message.includes(what) ? message : `${what}: ${message}`);
           }
         }
+        // every case runs, so one run names every failing leaf of the operation
+        if (failures.length > 0) assert.fail(`${failures.length} of ${cases.length} extreme values failed:\n${failures.join('\n')}`);
       });
     }
 
@@ -398,4 +447,18 @@ describe('a value failing a union is named once, by what it could have been', ()
     assert.deepEqual(res.body.details, [{ field: 'followUpConfig.1.colour', message: 'followUpConfig.1.colour is not an allowed field' }]);
     noUnionNoise(res.text);
   });
+});
+
+test('a small body that fails a thousand times is answered with the first issues and a count of the rest', async () => {
+  const res = await app.request('POST', '/autocalls/api/user/campaign', {
+    headers: { authorization: `Bearer ${world.apiKey}` },
+    body: { name: 'Every day', allowed_days: Array.from({ length: 1000 }, (_, i) => `day-${i}`) },
+  });
+  assert.equal(res.status, 422, res.text);
+  const fields = Object.keys(res.body.errors);
+  assert.equal(fields.length, 50);
+  // each item's union folded on its own, naming that item
+  assert.deepEqual(res.body.errors['allowed_days.0'], ['allowed_days.0 must be one of: monday, tuesday, wednesday, thursday, friday, saturday, sunday']);
+  assert.ok(fields.every((field, i) => field === `allowed_days.${i}`), fields.join());
+  assert.ok(res.text.length < 20_000, `${res.text.length} characters`);
 });

@@ -89,6 +89,11 @@ function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue 
   return { field, message: `${field} ${rule}` };
 }
 
+/** Validation issues listed in one answer; the message says there are more. */
+export const MAX_REPORTED_ISSUES = 50;
+/** Ajv issues looked at (a union item alone makes several): enough to list MAX_REPORTED_ISSUES. */
+const MAX_EXAMINED_ISSUES = 2_000;
+
 // The multipart parser (busboy) reports a truncated or malformed form as a plain Error.
 const MALFORMED_MULTIPART = /^(Unexpected end of multipart data|Multipart: Boundary not found|\w+ terminated early due to unexpected end of multipart data)$/;
 
@@ -106,32 +111,69 @@ function alternativeOf(issue: AjvIssue): string | undefined {
  * anyOf"), so each union is folded into what the client needs: the issues of a branch the
  * value is of the right kind for (it failed inside it), or else one issue listing the kinds
  * it could have been ("must be string or null", "must be one of: text, call, email").
- * Innermost unions fold first, so an outer union sees an inner one as a single issue.
+ * Innermost unions fold first, so an outer union sees an inner one as a single issue. Each
+ * issue finds its union by lookups along its own paths, so a body of thousands of failing
+ * array items costs linear time, not quadratic.
  */
 function foldUnions(issues: AjvIssue[]): AjvIssue[] {
-  const unions = issues.filter((issue) => issue.keyword === 'anyOf').sort((a, b) => (b.schemaPath ?? '').length - (a.schemaPath ?? '').length);
-  let folded = issues;
-  for (const union of unions) {
-    const prefix = `${union.schemaPath}/`;
-    const branchIssues = folded.filter((issue) => issue.schemaPath?.startsWith(prefix));
+  const unionKey = (schemaPath: string, instancePath: string) => `${schemaPath}\u0000${instancePath}`;
+  // a union is one schema position applied at one place in the value (array items share the first)
+  const unions = new Map<string, AjvIssue>();
+  for (const issue of issues) if (issue.keyword === 'anyOf') unions.set(unionKey(issue.schemaPath ?? '', issue.instancePath ?? ''), issue);
+  if (unions.size === 0) return issues;
+
+  /** The innermost union not yet folded that this issue is a branch issue of. */
+  const ownerOf = (issue: AjvIssue): AjvIssue | undefined => {
+    const schemaPath = issue.schemaPath ?? '';
+    const instancePath = issue.instancePath ?? '';
+    for (let at = schemaPath.lastIndexOf('/anyOf/'); at > 0; at = schemaPath.lastIndexOf('/anyOf/', at - 1)) {
+      const unionPath = schemaPath.slice(0, at + '/anyOf'.length);
+      for (let end = instancePath.length; ; end = instancePath.lastIndexOf('/', end - 1)) {
+        const union = unions.get(unionKey(unionPath, instancePath.slice(0, end)));
+        if (union) return union;
+        if (end <= 0) break;
+      }
+    }
+    return undefined;
+  };
+
+  // where each issue stands in Ajv's order, so the folded list keeps it
+  const order = new Map<AjvIssue, number>(issues.map((issue, i) => [issue, i]));
+  const branchIssues = new Map<AjvIssue, AjvIssue[]>();
+  const folded: AjvIssue[] = [];
+  const place = (issue: AjvIssue) => {
+    const owner = ownerOf(issue);
+    if (!owner) folded.push(issue);
+    else if (branchIssues.has(owner)) branchIssues.get(owner)!.push(issue);
+    else branchIssues.set(owner, [issue]);
+  };
+  for (const issue of issues) if (issue.keyword !== 'anyOf') place(issue);
+
+  const innermostFirst = [...unions.values()].sort((a, b) => (b.schemaPath ?? '').length - (a.schemaPath ?? '').length);
+  for (const union of innermostFirst) {
+    const own = branchIssues.get(union) ?? [];
     const branches = new Map<string, AjvIssue[]>();
-    for (const issue of branchIssues) {
-      const branch = issue.schemaPath!.slice(prefix.length).split('/')[0];
-      branches.set(branch, [...(branches.get(branch) ?? []), issue]);
+    for (const issue of own) {
+      const branch = issue.schemaPath!.slice(union.schemaPath!.length + 1).split('/')[0];
+      if (branches.has(branch)) branches.get(branch)!.push(issue);
+      else branches.set(branch, [issue]);
     }
     const kindOnly = (issue: AjvIssue) => issue.instancePath === union.instancePath && alternativeOf(issue) !== undefined;
-    const fitting = [...branches.values()].find((branchIssues) => !branchIssues.every(kindOnly));
+    const fitting = [...branches.values()].find((branch) => !branch.every(kindOnly));
     let replacement: AjvIssue[];
-    if (fitting) {
-      replacement = fitting;
+    if (fitting || own.length === 0) {
+      replacement = fitting ?? [union];
     } else {
-      const alternatives = [...new Set(branchIssues.map((issue) => alternativeOf(issue)!))];
-      const message = branchIssues.every((issue) => issue.keyword === 'const') ? `must be one of: ${alternatives.join(', ')}` : `must be ${alternatives.join(' or ')}`;
-      replacement = [{ instancePath: union.instancePath, schemaPath: union.schemaPath, keyword: 'alternatives', message, params: { alternatives } }];
+      const alternatives = [...new Set(own.map((issue) => alternativeOf(issue)!))];
+      const message = own.every((issue) => issue.keyword === 'const') ? `must be one of: ${alternatives.join(', ')}` : `must be ${alternatives.join(' or ')}`;
+      const summary = { instancePath: union.instancePath, schemaPath: union.schemaPath, keyword: 'alternatives', message, params: { alternatives } };
+      order.set(summary, Math.min(...own.map((issue) => order.get(issue)!)));
+      replacement = [summary];
     }
-    folded = folded.flatMap((issue) => (issue === union ? replacement : branchIssues.includes(issue) ? [] : [issue]));
+    unions.delete(unionKey(union.schemaPath ?? '', union.instancePath ?? ''));
+    replacement.forEach(place);
   }
-  return folded;
+  return folded.sort((a, b) => order.get(a)! - order.get(b)!);
 }
 
 /** Normalises whatever reached an error handler (ours, Fastify's, a parser's) into an AppError. */
@@ -139,11 +181,17 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const framework = error as FrameworkError;
   if (framework?.validation) {
+    // a body can fail hundreds of thousands of times (issues per array item): only the first
+    // are examined and listed, so neither the work nor the answer grows with it
+    const examined = framework.validation.slice(0, MAX_EXAMINED_ISSUES);
     const seen = new Set<string>();
-    const issues = foldUnions(framework.validation)
+    const issues = foldUnions(examined)
       .map((issue) => issueFromAjv(issue, framework.validationContext))
       .filter((issue) => !seen.has(issue.message) && seen.add(issue.message));
-    return badRequest(issues.map((i) => i.message).join('; '), issues);
+    const reported = issues.slice(0, MAX_REPORTED_ISSUES);
+    const more = examined.length < framework.validation.length ? 'more issues' : `${issues.length - reported.length} more issues`;
+    const message = reported.map((i) => i.message).join('; ') + (reported.length < issues.length || examined.length < framework.validation.length ? `; and ${more}` : '');
+    return badRequest(message, reported);
   }
   switch (framework?.code) {
     // PostgreSQL refuses NUL in text and JSONB; whatever field carried it, the input is bad

@@ -351,6 +351,7 @@ export function wrongTypedBody(schema: Record<string, any>): Record<string, unkn
 }
 
 const NUL = 'nul\u0000byte';
+const LONE_SURROGATE = 'lone \ud800 surrogate';
 
 /** `{"a":{"a":…}}` `depth` levels deep: parsers, validators and JSONB all recurse. */
 function deeplyNested(depth: number): Record<string, unknown> {
@@ -359,31 +360,359 @@ function deeplyNested(depth: number): Record<string, unknown> {
   return value;
 }
 
-/**
- * Values of an allowed JSON type that stress what lies behind validation: PostgreSQL's ban
- * on NUL characters (in text and in JSONB), 32-bit and 53-bit integer ranges, doubles at
- * their limits, strings far longer than any column expects, impossible dates. Each must be
- * refused with a 4xx or stored; none may reach the database as a 500.
- */
-export function extremeValuesFor(schema: Record<string, any>, name = '', depth = 0): unknown[] {
-  const types = allowedTypes(schema);
-  if (!types) return [];
-  const values: unknown[] = [];
-  if (types.has('string')) values.push(NUL, 'x'.repeat(12_000), 'lone \ud800 surrogate');
-  if (types.has('string') && /date|time|At$/i.test(name)) values.push('99999-19-39T29:69:69Z', '+275760-09-13T00:00:00.001Z', '0000-00-00');
-  if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
-  else if (types.has('number')) values.push(1e308, -1);
-  if (types.has('object') && depth < 2) {
-    values.push({ [NUL]: NUL }, deeplyNested(60), deeplyNested(2000));
-    for (const [key, property] of Object.entries<Record<string, any>>(schema.properties ?? {})) {
-      for (const value of extremeValuesFor(property, key, depth + 1)) values.push({ [key]: value });
+type Schema = Record<string, any>;
+
+/** The alternatives of a schema: its anyOf/oneOf branches, flattened (a `nullable` beside them adds null); the schema itself otherwise. */
+function branchesOf(schema: Schema): Schema[] {
+  const union = schema.anyOf ?? schema.oneOf;
+  if (!Array.isArray(union)) return [schema];
+  const branches = union.filter(isObject).flatMap((branch) => branchesOf(branch));
+  return schema.nullable === true ? [...branches, { type: 'null' }] : branches;
+}
+
+/** The JSON types one branch (no anyOf/oneOf) takes, inferred from its keywords when it has no `type`; undefined when it takes any value. */
+function typesOf(branch: Schema): string[] | undefined {
+  let types: string[] | undefined;
+  if (branch.type !== undefined) types = [branch.type].flat();
+  else if ('const' in branch || Array.isArray(branch.enum)) {
+    const values: unknown[] = 'const' in branch ? [branch.const] : branch.enum;
+    types = [...new Set(values.map((value) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value)))];
+  } else if (branch.properties || branch.additionalProperties !== undefined || branch.patternProperties || branch.required) types = ['object'];
+  else if (branch.items !== undefined) types = ['array'];
+  if (types && branch.nullable === true && !types.includes('null')) types = [...types, 'null'];
+  return types;
+}
+
+/** Code points, as JSON Schema counts a string's length. */
+const lengthOf = (text: string) => [...text].length;
+
+const FORMAT_EXAMPLES: Record<string, string> = {
+  email: 'sweep@example.com',
+  'date-time': '2026-06-01T12:00:00.000Z',
+  date: '2026-06-01',
+  time: '12:00:00Z',
+  uri: 'https://example.com/',
+  url: 'https://example.com/',
+  'uri-reference': 'https://example.com/',
+  hostname: 'example.com',
+  ipv4: '127.0.0.1',
+  uuid: '00000000-0000-4000-8000-000000000000',
+};
+
+const STRING_CANDIDATES = ['x', '1', 'a', 'key', 'x1', '09:00', 'sweep'];
+
+function patternOf(source: unknown): RegExp | undefined | null {
+  if (typeof source !== 'string') return undefined;
+  try {
+    return new RegExp(source, 'u');
+  } catch {
+    return null; // a pattern JavaScript cannot compile: nothing can be shown to match it
+  }
+}
+
+function stringFor(schema: Schema): string | undefined {
+  const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
+  const max = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
+  const pattern = patternOf(schema.pattern);
+  if (pattern === null) return undefined;
+  let candidates: string[];
+  if (schema.format !== undefined) {
+    const example = FORMAT_EXAMPLES[schema.format];
+    if (example === undefined) return undefined;
+    candidates = [example];
+  } else {
+    candidates = STRING_CANDIDATES.map((candidate) => candidate.padEnd(Math.max(min, candidate.length), 'x'));
+    if (min === 0) candidates.push('');
+  }
+  return candidates.find((candidate) => lengthOf(candidate) >= min && lengthOf(candidate) <= max && (!pattern || pattern.test(candidate)));
+}
+
+function numberFor(schema: Schema, integer: boolean): number | undefined {
+  // OpenAPI 3.0 writes exclusive bounds as booleans beside minimum/maximum; JSON Schema as numbers
+  let low = typeof schema.minimum === 'number' ? schema.minimum : -Infinity;
+  let lowExclusive = schema.exclusiveMinimum === true;
+  if (typeof schema.exclusiveMinimum === 'number' && schema.exclusiveMinimum >= low) [low, lowExclusive] = [schema.exclusiveMinimum, true];
+  let high = typeof schema.maximum === 'number' ? schema.maximum : Infinity;
+  let highExclusive = schema.exclusiveMaximum === true;
+  if (typeof schema.exclusiveMaximum === 'number' && schema.exclusiveMaximum <= high) [high, highExclusive] = [schema.exclusiveMaximum, true];
+  const step = typeof schema.multipleOf === 'number' && schema.multipleOf > 0 ? schema.multipleOf : integer ? 1 : undefined;
+  const fits = (value: number) =>
+    Number.isFinite(value) &&
+    (lowExclusive ? value > low : value >= low) &&
+    (highExclusive ? value < high : value <= high) &&
+    (!integer || Number.isInteger(value)) &&
+    (step === undefined || Number.isInteger(value / step));
+  const candidates: number[] = [1];
+  if (Number.isFinite(low)) candidates.push(low, low + 1, low + (step ?? 1) - (((low % (step ?? 1)) + (step ?? 1)) % (step ?? 1)));
+  if (Number.isFinite(high)) candidates.push(high, high - 1);
+  if (Number.isFinite(low) && Number.isFinite(high)) candidates.push((low + high) / 2);
+  const rounded = candidates.flatMap((value) => (step ? [Math.ceil(value / step) * step, Math.floor(value / step) * step] : [value]));
+  return rounded.find(fits);
+}
+
+/** The ways an object takes keys beyond its `properties`: one per patternProperties entry, and additionalProperties unless false. */
+function mapSlotsOf(object: Schema): { pattern?: RegExp; value: Schema }[] {
+  const slots: { pattern?: RegExp; value: Schema }[] = [];
+  for (const [source, value] of Object.entries<unknown>(object.patternProperties ?? {})) {
+    const pattern = patternOf(source);
+    if (pattern && isObject(value)) slots.push({ pattern, value });
+  }
+  if (object.additionalProperties !== false) slots.push({ value: isObject(object.additionalProperties) ? object.additionalProperties : {} });
+  return slots;
+}
+
+// '1' first: a Record whose key pattern the document lost (@fastify/swagger turns patternProperties into additionalProperties) is usually keyed by number
+const KEY_CANDIDATES = ['1', '2', '3', 'a', 'b', 'key', 'key2', 'x1', 'x2', 'A1'];
+
+/** A key `slot` takes that `taken` does not hold yet, or undefined. */
+function freshKeyFor(object: Schema, slot: { pattern?: RegExp }, taken: Record<string, unknown>): string | undefined {
+  const names = patternOf(object.propertyNames?.pattern);
+  const patterns = mapSlotsOf(object).flatMap((other) => (other.pattern ? [other.pattern] : []));
+  return KEY_CANDIDATES.find(
+    (key) =>
+      !(key in taken) &&
+      !(key in (object.properties ?? {})) &&
+      (slot.pattern ? slot.pattern.test(key) : !patterns.some((pattern) => pattern.test(key))) &&
+      (!names || names.test(key)),
+  );
+}
+
+/** Whether `key`, not a declared property, belongs to `slot`. */
+function slotTakes(object: Schema, slot: { pattern?: RegExp }, key: string): boolean {
+  if (key in (object.properties ?? {})) return false;
+  if (slot.pattern) return slot.pattern.test(key);
+  return !mapSlotsOf(object).some((other) => other.pattern?.test(key));
+}
+
+function objectFor(schema: Schema, depth: number): Record<string, unknown> | undefined {
+  const properties: Record<string, Schema> = schema.properties ?? {};
+  const value: Record<string, unknown> = {};
+  for (const key of schema.required ?? []) {
+    let property: Schema | undefined = properties[key];
+    if (!property) property = mapSlotsOf(schema).find((slot) => slotTakes(schema, slot, key))?.value;
+    if (!property) return undefined;
+    const instance = validInstanceOf(property, depth + 1);
+    if (instance === undefined) return undefined;
+    value[key] = instance;
+  }
+  const minProperties = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
+  for (const [key, property] of Object.entries(properties)) {
+    if (Object.keys(value).length >= minProperties) break;
+    if (key in value) continue;
+    const instance = validInstanceOf(property, depth + 1);
+    if (instance !== undefined) value[key] = instance;
+  }
+  for (const slot of mapSlotsOf(schema)) {
+    while (Object.keys(value).length < minProperties) {
+      const key = freshKeyFor(schema, slot, value);
+      const instance = key === undefined ? undefined : validInstanceOf(slot.value, depth + 1);
+      if (key === undefined || instance === undefined) break;
+      value[key] = instance;
     }
   }
-  if (types.has('array') && depth < 2) {
-    values.push(Array.from({ length: 1000 }, () => 1));
-    for (const value of extremeValuesFor(schema.items ?? {}, name, depth + 1)) values.push([value]);
+  if (Object.keys(value).length < minProperties) return undefined;
+  if (typeof schema.maxProperties === 'number' && Object.keys(value).length > schema.maxProperties) return undefined;
+  return value;
+}
+
+function arrayFor(schema: Schema, depth: number): unknown[] | undefined {
+  const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
+  if (typeof schema.maxItems === 'number' && schema.maxItems < min) return undefined;
+  if (Array.isArray(schema.items)) {
+    // a tuple: every position it lists
+    const tuple = schema.items.map((item: Schema) => validInstanceOf(item, depth + 1));
+    return tuple.includes(undefined) || tuple.length < min ? undefined : tuple;
   }
+  if (min === 0) return [];
+  const item = validInstanceOf(schema.items ?? {}, depth + 1);
+  if (item === undefined) return undefined;
+  // equal items break uniqueItems: build only what needs a single item
+  if (schema.uniqueItems === true && min > 1) return undefined;
+  return Array.from({ length: min }, () => item);
+}
+
+/**
+ * A small value `schema` accepts — required properties only (plus what minProperties
+ * asks for, keyed to match patternProperties or, failing those, additionalProperties),
+ * minItems items, the lowest number its bounds allow, a string of minLength matching
+ * its pattern or format, an enum's first value, the first union branch that can be
+ * built (null last) — or undefined where it cannot tell how to build one (allOf, $ref,
+ * not, an unknown format, a pattern no candidate matches), so the caller skips it.
+ */
+export function validInstanceOf(schema: Schema | boolean | undefined, depth = 0): unknown {
+  if (schema === true || schema === undefined) return 'x';
+  if (schema === false || !isObject(schema) || depth > 16) return undefined;
+  if (schema.allOf !== undefined || schema.$ref !== undefined || schema.not !== undefined) return undefined;
+  if ('const' in schema) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum.find((value: unknown) => value !== null) ?? (schema.enum.length > 0 ? schema.enum[0] : undefined);
+  const union = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(union)) {
+    const branches = union.filter(isObject);
+    const isNull = (branch: Schema) => branch.type === 'null' || (Array.isArray(branch.enum) && branch.enum.length === 1 && branch.enum[0] === null);
+    for (const branch of [...branches.filter((branch) => !isNull(branch)), ...branches.filter(isNull)]) {
+      const instance = validInstanceOf(branch, depth + 1);
+      if (instance !== undefined) return instance;
+    }
+    return schema.nullable === true ? null : undefined;
+  }
+  const types = typesOf(schema);
+  if (!types) return 'x';
+  for (const type of [...types.filter((type) => type !== 'null'), ...types.filter((type) => type === 'null')]) {
+    const instance =
+      type === 'null'
+        ? null
+        : type === 'boolean'
+          ? false
+          : type === 'integer' || type === 'number'
+            ? numberFor(schema, type === 'integer')
+            : type === 'string'
+              ? stringFor(schema)
+              : type === 'object'
+                ? objectFor(schema, depth)
+                : type === 'array'
+                  ? arrayFor(schema, depth)
+                  : undefined;
+    if (instance !== undefined) return instance;
+  }
+  return undefined;
+}
+
+const DATE_FORMATS = new Set(['date-time', 'date', 'time']);
+
+/**
+ * Values of an allowed JSON type that stress what lies behind validation: PostgreSQL's ban
+ * on NUL characters (in text and in JSONB) and on lone surrogates (in JSONB), 32-bit and
+ * 53-bit integer ranges, doubles at their limits, strings far longer than any column
+ * expects, impossible dates; and the schema's own limits (its maximum and minimum, a
+ * maxLength string of characters outside the BMP), which pass validation and reach the
+ * domain logic. An untyped schema (any JSON, stored as JSONB) gets strings, numbers and objects.
+ */
+function leafExtremesFor(schema: Schema, name: string, depth: number): unknown[] {
+  const declared = allowedTypes(schema);
+  const types = declared ?? new Set(['string', 'number', 'object', 'array']);
+  const branches = branchesOf(schema);
+  const values: unknown[] = [];
+  // an enum or const inside a nested object is refused by the schema alone: not worth a request per value
+  const closed = depth > 0 && branches.every((branch) => 'const' in branch || Array.isArray(branch.enum) || branch.type === 'null');
+  if (closed) return values;
+  const stringBranches = branches.filter((branch) => typesOf(branch)?.includes('string'));
+  if (types.has('string')) {
+    values.push(NUL, 'x'.repeat(12_000), LONE_SURROGATE);
+    const dated = /date|time|At$/i.test(name) || stringBranches.some((branch) => DATE_FORMATS.has(branch.format));
+    if (dated) values.push('99999-19-39T29:69:69Z', '+275760-09-13T00:00:00.001Z', '0000-00-00', '9999-12-31T23:59:59.999Z', '0001-01-01T00:00:00.000Z');
+    for (const branch of stringBranches) {
+      // 4 UTF-8 bytes each: longer ones would only meet the body limit
+      if (typeof branch.maxLength === 'number' && branch.maxLength > 0 && branch.maxLength <= 3000 && !branch.pattern && !branch.format) values.push('\u{1F600}'.repeat(branch.maxLength));
+    }
+  }
+  if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
+  else if (types.has('number')) values.push(1e308, -1);
+  for (const branch of branches.filter((branch) => typesOf(branch)?.some((type) => type === 'number' || type === 'integer'))) {
+    // an exclusive bound itself is refused; the nearest double inside it is not
+    const integer = typesOf(branch)?.includes('integer') && !typesOf(branch)?.includes('number');
+    const inside = (bound: number, direction: 1 | -1) =>
+      integer ? Math.floor(bound) + (direction === 1 ? 1 : Number.isInteger(bound) ? -1 : 0) : bound === 0 ? direction * Number.MIN_VALUE : bound + direction * Math.abs(bound) * Number.EPSILON;
+    if (typeof branch.maximum === 'number') values.push(branch.exclusiveMaximum === true ? inside(branch.maximum, -1) : branch.maximum);
+    if (typeof branch.minimum === 'number') values.push(branch.exclusiveMinimum === true ? inside(branch.minimum, 1) : branch.minimum);
+    if (typeof branch.exclusiveMaximum === 'number') values.push(inside(branch.exclusiveMaximum, -1));
+    if (typeof branch.exclusiveMinimum === 'number') values.push(inside(branch.exclusiveMinimum, 1));
+  }
+  // inside a value, only an object that takes keys of its own gets them: a closed one refuses them by its schema alone
+  const open = depth === 0 || !declared || branches.some((branch) => typesOf(branch)?.includes('object') && mapSlotsOf(branch).length > 0);
+  if (types.has('object') && depth < 2 && open) values.push({ [NUL]: NUL }, deeplyNested(60), deeplyNested(2000));
+  if (types.has('array') && depth < 2) values.push(Array.from({ length: 1000 }, () => 1));
   return values;
+}
+
+/** One extreme value put into a top-level property: `path` names the leaf that holds it, `value` is the whole property. */
+export interface ExtremeCase {
+  path: string;
+  leaf: unknown;
+  value: unknown;
+}
+
+const EXTREME_KEYS = [NUL, LONE_SURROGATE, 'k'.repeat(1000)];
+
+/** How deep (in object keys; array items add none) extreme values are put into a property. */
+const MAX_NESTING = 3;
+
+function extremeCasesAt(schema: Schema, name: string, path: string, known: unknown, depth: number): ExtremeCase[] {
+  const cases: ExtremeCase[] = leafExtremesFor(schema, name, depth).map((leaf) => ({ path, leaf, value: leaf }));
+  if (depth >= MAX_NESTING) return cases;
+  for (const branch of branchesOf(schema)) {
+    const types = typesOf(branch);
+    if (types?.includes('object')) {
+      const base = isObject(known) ? known : validInstanceOf({ ...branch, type: 'object' });
+      if (!isObject(base)) continue;
+      const into = (key: string, property: Schema) => {
+        for (const inner of extremeCasesAt(property, key, `${path}.${key}`, base[key], depth + 1)) cases.push({ ...inner, value: { ...base, [key]: inner.value } });
+      };
+      for (const [key, property] of Object.entries<Schema>(branch.properties ?? {})) if (isObject(property)) into(key, property);
+      for (const slot of mapSlotsOf(branch)) {
+        // the entry the valid value already has, and one beside it (a second step, a second key)
+        const present = Object.keys(base).find((key) => slotTakes(branch, slot, key));
+        const fresh = freshKeyFor(branch, slot, base);
+        for (const key of [present, fresh]) if (key !== undefined) into(key, slot.value);
+        // keys no column or JSONB object can hold, or longer than any key should be, each beside a valid entry
+        const entry = validInstanceOf(slot.value);
+        if (entry === undefined) continue;
+        for (const key of EXTREME_KEYS) {
+          if (!(key in base)) cases.push({ path: `${path}[${JSON.stringify(key).slice(0, 12)}]`, leaf: key, value: { ...base, [key]: entry } });
+        }
+      }
+    }
+    if (types?.includes('array') && isObject(branch.items)) {
+      const base = Array.isArray(known) && known.length > 0 ? known : validInstanceOf({ ...branch, type: 'array' });
+      if (!Array.isArray(base)) continue;
+      for (const inner of extremeCasesAt(branch.items, name, `${path}[0]`, base[0], depth)) cases.push({ ...inner, value: [inner.value, ...base.slice(1)] });
+    }
+  }
+  return cases;
+}
+
+/**
+ * Extreme values for one top-level property, each alone in an otherwise valid value: the
+ * leaf extremes of the property itself, then, for every nested path down to MAX_NESTING
+ * keys (declared properties, and keys of Record-like maps, both in the entry the valid
+ * value has and in a second entry beside it), the valid value with that one leaf
+ * replaced. `known` is the property's value in the operation's valid body, used as the
+ * valid value where it has one (it holds ids of the world that no schema can invent).
+ */
+export function extremeCasesFor(schema: Schema, name: string, known?: unknown): ExtremeCase[] {
+  const seen = new Set<string>();
+  return extremeCasesAt(schema, name, name, known, 0).filter((extreme) => {
+    const key = `${extreme.path} ${JSON.stringify(extreme.value)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** FNV-1a: a stable number for a string, so samples are the same on every run. */
+function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+/**
+ * At most `limit` of `cases`, the same ones on every run, in their order: every path keeps
+ * one value before any keeps a second, and so on; which of its values a path keeps first
+ * depends on the path, so a cut drops different kinds of value on different paths.
+ */
+export function sampleCases<T extends { path: string }>(cases: T[], limit: number): T[] {
+  if (cases.length <= limit) return cases;
+  const byPath = new Map<string, number[]>();
+  cases.forEach((extreme, index) => byPath.set(extreme.path, [...(byPath.get(extreme.path) ?? []), index]));
+  const queues = [...byPath.entries()].map(([path, indexes]) => {
+    const start = stableHash(path) % indexes.length;
+    return [...indexes.slice(start), ...indexes.slice(0, start)];
+  });
+  const chosen = new Set<number>();
+  for (let round = 0; chosen.size < limit; round++) {
+    for (const queue of queues) if (round < queue.length && chosen.size < limit) chosen.add(queue[round]);
+  }
+  return cases.filter((_, index) => chosen.has(index));
 }
 
 /** For each query parameter, values that are wrong or extreme for any schema it may have. */
