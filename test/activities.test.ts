@@ -59,6 +59,17 @@ describe('CRM timeline', () => {
     assert.equal((await getLead(lead._id)).lastActivityDate, '2026-06-01T11:00:00.000Z');
   });
 
+  test('a client-chosen id is 1 to 100 characters, counted as the schema counts them (code points)', async () => {
+    const lead = await newLead();
+    const longest = '😀'.repeat(100);
+    const res = await addActivity(lead._id, { id: longest, type: 'Note' });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.data.id, longest);
+    const tooLong = await addActivity(lead._id, { id: '😀'.repeat(101), type: 'Note' });
+    assert.equal(tooLong.status, 400, tooLong.text);
+    assert.match(tooLong.body.error, /^id /);
+  });
+
   test('types and channels are checked; type is required', async () => {
     const lead = await newLead();
     assert.equal((await addActivity(lead._id, { type: 'Party' })).status, 400);

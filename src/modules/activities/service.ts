@@ -105,7 +105,9 @@ const actorName = (actor: LeadActor) => actor.email ?? (actor.userId ? `user:${a
 /** Writes one activity (insert or change by id) without touching the lead. */
 async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, input: ActivityInput, mustExist: boolean) {
   const id = input.id ?? newId(ctx.clock.now());
-  if (id.length === 0 || id.length > 100) throw invalidField('id', 'must be 1 to 100 characters');
+  // characters as JSON Schema's maxLength counts them (code points, not UTF-16 units)
+  const characters = [...id].length;
+  if (characters === 0 || characters > 100) throw invalidField('id', 'must be 1 to 100 characters');
   const existing = await findActivity(tx, actor.organizationId, leadId, id);
   if (mustExist && !existing) throw notFound(ACTIVITY_NOT_FOUND);
   if (!existing && input.type === undefined) throw invalidField('type', 'is required');
