@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_MESSAGE_LENGTH } from '../src/lib/template.ts';
 import { MAX_STEP_HOURS } from '../src/modules/followups/schedule.ts';
 import { deliverOnce } from '../src/worker/delivery.ts';
 import { runDispatcherOnce, UNPLANNABLE_RETRY_MS } from '../src/worker/dispatcher.ts';
@@ -90,4 +91,36 @@ describe('a cadence stored before steps had a maximum', () => {
     assert.equal(parked.follow_up_step, 1);
     assert.deepEqual(parked.next_follow_up_at, new Date(now().getTime() + UNPLANNABLE_RETRY_MS));
   });
+});
+
+describe('a template that would render to megabytes', () => {
+  const huge = { additionalInfo: { a: 'x'.repeat(65_000) }, followUpConfig: { '1': { hours: 1, channel: 'text', template: '{{a}}'.repeat(1_000) }, '2': { hours: 24, channel: 'text' } } };
+
+  test('is sent cut at 10,000 characters, and the leads batched with it are sent too', async () => {
+    app.clock.set('2026-06-03T12:00:00Z');
+    const heavy = await Promise.all(Array.from({ length: 3 }, () => createLead(app, acme, huge)));
+    for (const lead of heavy) await scheduleLead(app, lead._id, 1, new Date(now().getTime() - 2 * 60_000));
+    const neighbour = await createLead(app, rival, { followUpConfig: { '1': { hours: 1, channel: 'text', template: 'Hi {{firstName}}' } } });
+    await scheduleLead(app, neighbour._id, 1, new Date(now().getTime() - 60_000));
+
+    while ((await runDispatcherOnce(app.ctx)) > 0);
+    while ((await deliverOnce(app.ctx)) > 0);
+
+    for (const lead of heavy) {
+      const [message] = await messagesOf(app, acme, lead._id);
+      assert.equal(message.content, 'x'.repeat(MAX_MESSAGE_LENGTH));
+      assert.equal(message.status, 'delivered');
+    }
+    assert.deepEqual((await messagesOf(app, rival, neighbour._id)).map((m) => m.content), ['Hi Ada']);
+  });
+});
+
+test('a step names at most 100 strategies', async () => {
+  const lead = await createLead(app, acme, { useStrategiesForFollowUps: true });
+  const config = (count: number) => ({ '1': { hours: 1, channel: 'text', strategyIds: Array.from({ length: count }, (_, i) => `strategy-${i}`) } });
+  const refused = await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpConfig: config(101) } });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.body.error, /followUpConfig\.1\.strategyIds/);
+  const accepted = await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpConfig: config(100) } });
+  assert.equal(accepted.status, 200, accepted.text);
 });

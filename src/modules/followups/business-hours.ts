@@ -19,12 +19,22 @@ export const DEFAULT_SEND_WINDOW: Omit<SendWindow, 'timezone'> = { start: '09:00
 const DAY_MS = 86_400_000;
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
+// Keyed by the zone name as stored, and Intl takes any casing of a name: bounded (beyond the
+// ~600 IANA zones), or a million leads with a million spellings would hold a formatter each.
+const MAX_CACHED_ZONES = 1_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Sets `key` in a per-zone cache, emptied first when full. */
+function cache<T>(map: Map<string, T>, key: string, value: T): T {
+  if (map.size >= MAX_CACHED_ZONES && !map.has(key)) map.clear();
+  map.set(key, value);
+  return value;
+}
 
 function formatter(timezone: string): Intl.DateTimeFormat {
   let format = formatters.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
+    format = cache(formatters, timezone, new Intl.DateTimeFormat('en-US', {
       timeZone: timezone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -34,8 +44,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
       minute: 'numeric',
       second: 'numeric',
       weekday: 'short',
-    });
-    formatters.set(timezone, format);
+    }));
   }
   return format;
 }
@@ -65,9 +74,7 @@ const lastLocalTime = new Map<string, { at: number; local: LocalTime }>();
 function localTime(at: Date, timezone: string): LocalTime {
   const last = lastLocalTime.get(timezone);
   if (last?.at === at.getTime()) return last.local;
-  const local = formatLocalTime(at, timezone);
-  lastLocalTime.set(timezone, { at: at.getTime(), local });
-  return local;
+  return cache(lastLocalTime, timezone, { at: at.getTime(), local: formatLocalTime(at, timezone) }).local;
 }
 
 function formatLocalTime(at: Date, timezone: string): LocalTime {

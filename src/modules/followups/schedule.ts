@@ -47,7 +47,7 @@ export const FollowUpStepSchema = Type.Object(
     channel: FollowUpChannelSchema,
     voicemailEnabled: Type.Optional(Type.Boolean({ description: 'call steps only: leave a voicemail when the call is not answered' })),
     strategyIds: Type.Optional(
-      Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 100 })], {
         description: '"auto", a strategy id, or a list of ids; needs useStrategiesForFollowUps on the lead',
       }),
     ),

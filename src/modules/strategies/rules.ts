@@ -10,7 +10,8 @@ export function chooseStrategy(
   usageOnLead: ReadonlyMap<string, number>,
 ): string | null {
   const wanted = selection === 'auto' ? available : typeof selection === 'string' ? [selection] : selection;
-  const candidates = wanted.filter((id) => available.includes(id));
+  const exists = new Set(available);
+  const candidates = wanted.filter((id) => exists.has(id));
   let best: string | null = null;
   for (const id of candidates) {
     if (best === null || (usageOnLead.get(id) ?? 0) < (usageOnLead.get(best) ?? 0)) best = id;
