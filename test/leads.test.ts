@@ -533,3 +533,29 @@ describe('DEFAULT_COUNTRY', () => {
   });
 });
 
+
+describe('a lead created with a cadence', () => {
+  test('is held to the rules a PATCH of the same cadence is: refused with the same words, nothing created', async () => {
+    const lead = await createLead();
+    const refusals: Record<string, unknown>[] = [
+      { followUpConfig: { '1': { hours: 2, channel: 'call' } } },
+      { followUpConfig: { '1': { hours: 2, channel: 'text', voicemailEnabled: true } } },
+      { followUpConfig: { '1': { hours: 2, channel: 'text', strategyIds: 'auto' } } },
+      { followUpConfig: { '1': { hours: 2, channel: 'text' } }, followUpStep: 7 },
+      { followUpStep: 0 },
+    ];
+    const count = async () => (await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM leads WHERE organization_id = $1', [admin.organizationId]))[0].n;
+    const before = await count();
+    for (const body of refusals) {
+      const patched = await patch(lead._id, body);
+      assert.equal(patched.status, 400, `PATCH ${JSON.stringify(body)}: ${patched.text}`);
+      const created = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: nextPhone(), ...body } });
+      assert.equal(created.status, 400, `POST ${JSON.stringify(body)}: ${created.text}`);
+      assert.equal(created.body.error, patched.body.error);
+    }
+    assert.equal(await count(), before);
+
+    const good = await createLead({ useStrategiesForFollowUps: true, followUpConfig: { '1': { hours: 2, channel: 'text', strategyIds: 'auto' } }, followUpStep: 1 });
+    assert.equal(good.followUpStep, 1);
+  });
+});

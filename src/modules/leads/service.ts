@@ -31,7 +31,7 @@ import { isId, newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import type { Principal } from '../auth/service.ts';
 import { findOrganization } from '../organizations/store.ts';
-import { followUpColumns } from './follow-up-patch.ts';
+import { checkNewLeadCadence, followUpColumns } from './follow-up-patch.ts';
 import { heatLabel, heatScore, stageProgress, type HotLabel } from './heat.ts';
 import {
   existingReferences,
@@ -430,6 +430,7 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
   const organizationId = actor.organizationId;
   const now = ctx.clock.now();
   const columns = await columnsFor(ctx, ctx.db, organizationId, input, options.system ?? false);
+  if (!options.system) await checkNewLeadCadence(ctx.db, organizationId, input, now);
   if (input.additionalInfo !== undefined) checkCustomFields(input.additionalInfo);
   const move = { stage: input.stageId ?? null, pipelineId: input.pipelineId ?? null };
   const stage = checkStage(await findStage(ctx.db, organizationId, move.stage, move.pipelineId), move);
