@@ -18,16 +18,6 @@ export interface FollowUpPatch {
  * and/or followUpConfig resets the timer (followups/schedule.ts). Runs in the update's
  * transaction on the locked row; returns the follow-up columns to write, or none.
  */
-/**
- * The same rules for a lead created with a cadence: its followUpConfig must suit its agent
- * and organization, and its followUpStep must be a step of the cadence it will follow (or
- * -1, -2), so a create cannot store what the same PATCH would refuse.
- */
-export async function checkNewLeadCadence(db: Queryable, organizationId: string, lead: FollowUpPatch, now: Date): Promise<void> {
-  if ((lead.followUpConfig === undefined || lead.followUpConfig === null) && (lead.followUpStep === undefined || lead.followUpStep === null)) return;
-  await followUpColumns(db, organizationId, { agent_id: null, follow_up_step: null, follow_up_config: null, use_strategies_for_follow_ups: false }, lead, now);
-}
-
 export async function followUpColumns(
   tx: Queryable,
   organizationId: string,
@@ -66,4 +56,14 @@ export async function followUpColumns(
     next_follow_up_at: plan.nextFollowUpAt,
     follow_up_deferred_until: plan.followUpDeferredUntil,
   } as LeadColumns;
+}
+
+/**
+ * The same rules for a lead created with a cadence: its followUpConfig must suit its agent
+ * and organization, and its followUpStep must be a step of the cadence it will follow (or
+ * -1, -2), so a create cannot store what the same PATCH would refuse.
+ */
+export async function checkNewLeadCadence(db: Queryable, organizationId: string, lead: FollowUpPatch, now: Date): Promise<void> {
+  if ((lead.followUpConfig === undefined || lead.followUpConfig === null) && (lead.followUpStep === undefined || lead.followUpStep === null)) return;
+  await followUpColumns(db, organizationId, { agent_id: null, follow_up_step: null, follow_up_config: null, use_strategies_for_follow_ups: false }, lead, now);
 }
