@@ -29,13 +29,13 @@ function response(status: string, payload: unknown, close = false): string {
 export async function startCarrierSink(): Promise<CarrierSink> {
   const accountSid = 'AC' + 'b'.repeat(32);
   const authToken = 'bench-auth-token';
-  const expectedAuth = `basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`.toLowerCase();
+  const expectedCredentials = Buffer.from(`${accountSid}:${authToken}`).toString('base64');
   const resourcePath = new RegExp(`^POST /2010-04-01/Accounts/${accountSid}/(Messages|Calls)\\.json HTTP/1\\.1$`);
   const sidByToken = new Map<string, string>();
   let created = 0;
   const sockets = new Set<Socket>();
 
-  // One request: its status line and headers (lower-cased names), and whether it may create.
+  // The answer to one request, from its status line and headers.
   const answer = (head: string): string => {
     const lines = head.split('\r\n');
     const resource = resourcePath.exec(lines[0]);
@@ -45,10 +45,12 @@ export async function startCarrierSink(): Promise<CarrierSink> {
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
       const name = lines[i].slice(0, colon).toLowerCase();
-      if (name === 'authorization') authorization = lines[i].slice(colon + 1).trim().toLowerCase();
+      if (name === 'authorization') authorization = lines[i].slice(colon + 1).trim();
       else if (name === 'i-twilio-idempotency-token') token = lines[i].slice(colon + 1).trim();
     }
-    if (authorization !== expectedAuth) return response('401 Unauthorized', { code: 20003, message: 'Authenticate' });
+    // the scheme is case-insensitive, the base64 credentials are not
+    const [scheme, credentials] = authorization.split(/\s+/);
+    if (scheme?.toLowerCase() !== 'basic' || credentials !== expectedCredentials) return response('401 Unauthorized', { code: 20003, message: 'Authenticate' });
     let sid = token ? sidByToken.get(token) : undefined;
     if (!sid) {
       created += 1;
