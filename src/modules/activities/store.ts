@@ -153,11 +153,11 @@ export async function insertSystemActivities(db: Queryable, activities: SystemAc
   if (activities.length === 0) return;
   const column = <K extends keyof SystemActivity>(key: K) => activities.map((activity) => activity[key]);
   await db.query(
-    `INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, first_channel, metadata, created_by, created_at, updated_at)
+    { name: 'activities.insertSystem', text: `INSERT INTO lead_activities (id, organization_id, lead_id, type, title, date, completed, first_channel, metadata, created_by, created_at, updated_at)
      SELECT a.id, a.organization_id, a.lead_id, a.type, a.title, $8, true, a.first_channel, a.metadata, $7, $8, $8
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $9::jsonb[])
             AS a(id, organization_id, lead_id, type, title, first_channel, metadata)
-     ON CONFLICT (organization_id, lead_id, id) DO NOTHING`,
+     ON CONFLICT (organization_id, lead_id, id) DO NOTHING` },
     [
       column('id'), column('organizationId'), column('leadId'), column('type'), column('title'), column('firstChannel'),
       createdBy, now, activities.map((activity) => JSON.stringify(activity.metadata)),

@@ -112,13 +112,13 @@ export interface LeadScheduleUpdate {
 export async function updateLeadSchedules(tx: Queryable, updates: LeadScheduleUpdate[], now: Date, lease?: Date): Promise<Set<string>> {
   if (updates.length === 0) return new Set();
   const written = await tx.query<{ id: string }>(
-    `UPDATE leads l SET follow_up_step = u.step, next_follow_up_at = u.next_at, follow_up_deferred_until = u.deferred_until,
+    { name: 'leads.updateSchedules', text: `UPDATE leads l SET follow_up_step = u.step, next_follow_up_at = u.next_at, follow_up_deferred_until = u.deferred_until,
             version = l.version + 1, updated_at = $6
        FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
             AS u(organization_id, id, step, next_at, deferred_until)
       WHERE l.organization_id = u.organization_id AND l.id = u.id
         AND ($7::timestamptz IS NULL OR (l.next_follow_up_at = $7 AND l.is_ai_on AND NOT l.opted_out AND l.deleted_at IS NULL))
-      RETURNING l.id`,
+      RETURNING l.id` },
     [
       updates.map((u) => u.organizationId),
       updates.map((u) => u.leadId),

@@ -120,7 +120,7 @@ export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], no
   if (leaseUntil === null && rows.some((row) => row.status === 'sending')) throw new Error('a claimed (sending) touch needs a lease');
   const column = <K extends keyof OutboundRow>(key: K) => rows.map((row) => row[key]);
   const written = await tx.query<{ id: string }>(
-    `INSERT INTO messages (id, organization_id, lead_id, direction, origin, channel, status, last_error, subject, content, to_address,
+    { name: 'messages.insertOutbound', text: `INSERT INTO messages (id, organization_id, lead_id, direction, origin, channel, status, last_error, subject, content, to_address,
                            follow_up_step, strategy_id, voicemail_enabled, idempotency_key, attempts, next_attempt_at, created_at, updated_at)
      SELECT id, organization_id, lead_id, 'outbound', 'follow_up', channel, status, last_error, subject, content, to_address,
             follow_up_step, strategy_id, voicemail_enabled, idempotency_key,
@@ -131,7 +131,7 @@ export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], no
             AS r(id, organization_id, lead_id, channel, status, last_error, subject, content, to_address,
                  follow_up_step, strategy_id, voicemail_enabled, idempotency_key)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING id`,
+     RETURNING id` },
     [
       column('id'), column('organizationId'), column('leadId'), column('channel'), column('status'), column('lastError'),
       column('subject'), column('content'), column('toAddress'), column('followUpStep'), column('strategyId'),
@@ -204,7 +204,7 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
   if (outcomes.length === 0) return [];
   const column = <K extends keyof DeliveryOutcome>(key: K) => outcomes.map((o) => o[key]);
   return tx.query<Pick<MessageRow, 'id' | 'status'>>(
-    `UPDATE messages m SET
+    { name: 'messages.recordOutcomes', text: `UPDATE messages m SET
             -- a carrier status that arrived before this record of the send is the newer news
             status = CASE WHEN o.status = 'sent' THEN COALESCE(m.early_carrier_status, 'sent') ELSE o.status END,
             early_carrier_status = NULL,
@@ -220,7 +220,7 @@ export async function recordDeliveryOutcomes(tx: Queryable, outcomes: DeliveryOu
        FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[])
             AS o(id, claimed_attempts, status, provider, provider_message_id, attempted, next_attempt_at, last_error)
       WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.claimed_attempts
-      RETURNING m.id, m.status`,
+      RETURNING m.id, m.status` },
     [
       column('id'), column('claimedAttempts'), column('status'), column('provider'), column('providerMessageId'), column('attempted'),
       column('nextAttemptAt'), column('lastError'), now,
