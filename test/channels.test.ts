@@ -261,6 +261,30 @@ describe('replies and opt-out', () => {
     assert.equal((await messagesOf(app, acme, lead._id)).length, 2);
   });
 
+  test('a redelivered reply changes nothing: a cadence restarted since stays running, its touches stay queued', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' }, '2': { hours: 2, channel: 'text' } } });
+    assert.equal((await inbound(lead.phone, 'Not now, maybe next week', 'SMredeliver1')).status, 200);
+    assert.equal((await leadRow(app, lead._id)).follow_up_step, -1);
+    // a rep restarts the cadence, and its first touch is written to the outbox
+    app.clock.advance(MINUTE);
+    assert.equal((await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpStep: 1 } })).status, 200);
+    app.clock.advance(HOUR);
+    await runDispatcherOnce(app.ctx);
+    const restarted = await leadRow(app, lead._id);
+    assert.equal(restarted.follow_up_step, 2);
+
+    assert.equal((await inbound(lead.phone, 'Not now, maybe next week', 'SMredeliver1')).status, 200);
+    const after = await leadRow(app, lead._id);
+    assert.equal(after.follow_up_step, 2);
+    assert.equal(new Date(after.next_follow_up_at).getTime(), new Date(restarted.next_follow_up_at).getTime());
+    const messages = await messagesOf(app, acme, lead._id);
+    assert.deepEqual(messages.map((m) => [m.direction, m.status]), [['inbound', 'received'], ['outbound', 'queued']]);
+    // leave nothing due for the tests after this one
+    await runWorker();
+    await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpStep: -1 } });
+  });
+
   test('an opt-out keyword opts the lead out: no follow-up, no manual send, nothing pending goes out', async () => {
     app.clock.set('2026-06-01T12:00:00Z');
     const lead = await createLead(app, acme);

@@ -35,15 +35,17 @@ export interface IncomingReply extends Omit<InboundMessage, 'lead' | 'answerLeas
  * stored, and pending automatic touches are canceled. A reply that is not an opt-out is
  * stored as to be answered, under a first attempt's lease, and returned for the caller to
  * hand `answerPendingReply`. Undefined when there is nothing to answer: an opt-out, a lead
- * that is gone, or a reply already stored (a redelivery, answered by its first delivery).
+ * that is gone, or a reply already stored (a redelivery, which changes nothing at all).
  */
 export async function recordReply(tx: Queryable, target: RepliedLead, reply: IncomingReply): Promise<PendingAnswer | undefined> {
+  const answerLease = reply.optOut ? null : new Date(reply.now.getTime() + ANSWER_LEASE_MS);
+  // stored first: a redelivery had all its effects at its first delivery, and repeating them
+  // would stop a cadence a rep has restarted since, or cancel the touches queued since
+  if (!(await insertInboundMessage(tx, { ...reply, lead: target, answerLease }))) return undefined;
   const lead = await markLeadReplied(tx, target, reply.optOut, reply.now);
   if (!lead) return undefined;
-  const answerLease = reply.optOut ? null : new Date(reply.now.getTime() + ANSWER_LEASE_MS);
-  const recorded = await insertInboundMessage(tx, { ...reply, lead, answerLease });
   await cancelPendingTouches(tx, lead, reply.optOut, reply.now);
-  if (!recorded || !answerLease) return undefined;
+  if (!answerLease) return undefined;
   return { id: reply.id, organization_id: lead.organization_id, lead_id: lead.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
 }
 

@@ -42,13 +42,17 @@ export interface InboundMessage {
   answerLease: Date | null;
 }
 
-/** Stores the reply on its lead; false when this provider message was already stored (a redelivery). */
+/**
+ * Stores the reply on its lead; false when this provider message was already stored (a
+ * redelivery) or the lead is deleted.
+ */
 export async function insertInboundMessage(tx: Queryable, message: InboundMessage): Promise<boolean> {
   const inserted = await tx.query(
     `INSERT INTO messages (id, organization_id, lead_id, direction, channel, origin, status, subject, content, from_address, to_address,
                            idempotency_key, provider, provider_message_id, answer_due_at, answer_attempts, created_at, updated_at)
-     VALUES ($1, $2, $3, 'inbound', $4, 'reply', 'received', $5, $6, $7, $8, $9 || ':' || $10 || ':' || $3, $9, $10,
-             $12, CASE WHEN $12::timestamptz IS NULL THEN 0 ELSE 1 END, $11, $11)
+     SELECT $1, organization_id, id, 'inbound', $4, 'reply', 'received', $5, $6, $7, $8, $9 || ':' || $10 || ':' || $3, $9, $10,
+            $12, CASE WHEN $12::timestamptz IS NULL THEN 0 ELSE 1 END, $11, $11
+       FROM leads WHERE organization_id = $2 AND id = $3 AND deleted_at IS NULL
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,
     [message.id, message.lead.organization_id, message.lead.id, message.channel, message.subject, message.content, message.from, message.to,
