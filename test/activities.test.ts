@@ -117,6 +117,24 @@ describe('CRM timeline', () => {
     const duplicate = await addActivity(lead._id, { id: 'act-2', type: 'Email' });
     assert.equal(duplicate.status, 400);
   });
+
+  test('concurrent POSTs of one client-chosen id: exactly one 201, the other the documented 400, and the winner is stored', async () => {
+    const lead = await newLead();
+    for (let round = 0; round < 20; round++) {
+      const id = `race-${round}`;
+      const bodies = ['first', 'second'].map((title) => ({ id, type: 'Note', title, note: `${title} note`, metadata: { by: title } }));
+      const results = await Promise.all(bodies.map((body) => addActivity(lead._id, body)));
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 400], `round ${round}: ${results.map((r) => r.text).join(' | ')}`);
+      const winner = results.find((r) => r.status === 201)!.body.data;
+      const loser = results.find((r) => r.status === 400)!;
+      assert.equal(loser.body.error, `An activity with id ${id} already exists; PATCH it instead`);
+      const stored = (await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token })).body.data.filter((a: any) => a.id === id);
+      assert.equal(stored.length, 1);
+      // the loser changed nothing: the stored activity is exactly the one the winner was answered
+      assert.deepEqual(stored[0], winner, `round ${round}`);
+      assert.deepEqual(stored[0].notesHistory.map((n: any) => n.text), [`${winner.title} note`]);
+    }
+  });
 });
 
 describe('heat score', () => {

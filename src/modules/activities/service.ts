@@ -102,14 +102,18 @@ function columnsOf(input: ActivityInput): ActivityColumns {
 
 const actorName = (actor: LeadActor) => actor.email ?? (actor.userId ? `user:${actor.userId}` : 'system');
 
+/** What a write does with the activity id: a new one only (add), an existing one only (change), or either (upsert). */
+type WriteMode = 'add' | 'change' | 'upsert';
+
 /** Writes one activity (insert or change by id) without touching the lead. */
-async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, input: ActivityInput, mustExist: boolean) {
+async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, input: ActivityInput, mode: WriteMode) {
   const id = input.id ?? newId(ctx.clock.now());
   // characters as JSON Schema's maxLength counts them (code points, not UTF-16 units)
   const characters = [...id].length;
   if (characters === 0 || characters > 100) throw invalidField('id', 'must be 1 to 100 characters');
-  const existing = await findActivity(tx, actor.organizationId, leadId, id);
-  if (mustExist && !existing) throw notFound(ACTIVITY_NOT_FOUND);
+  // an add reads nothing first: a read-then-write let two concurrent adds of one id both pass
+  const existing = mode === 'add' ? undefined : await findActivity(tx, actor.organizationId, leadId, id);
+  if (mode === 'change' && !existing) throw notFound(ACTIVITY_NOT_FOUND);
   if (!existing && input.type === undefined) throw invalidField('type', 'is required');
   const now = ctx.clock.now();
   const row = await upsertActivityRow(tx, actor.organizationId, leadId, {
@@ -120,8 +124,13 @@ async function writeActivity(ctx: AppContext, tx: Queryable, actor: LeadActor, l
     noteEntry: input.note ? { ...(actor.userId ? { agentId: actor.userId } : {}), agentName: actorName(actor), text: input.note, timestamp: now.toISOString() } : null,
     createdBy: actorName(actor),
     now,
-  });
-  if (!row) throw notFound(LEAD_NOT_FOUND);
+  }, mode === 'add' ? 'keep' : 'change');
+  if (!row) {
+    // nothing written: for an add, either the id is taken or the lead is not live. A taken
+    // id's row is committed by now (the insert waited for its writer), so this read sees it.
+    if (mode === 'add' && (await findActivity(tx, actor.organizationId, leadId, id))) throw activityExists(id);
+    throw notFound(LEAD_NOT_FOUND);
+  }
   return row;
 }
 
@@ -134,10 +143,10 @@ async function writeActivities(
   actor: LeadActor,
   leadId: string,
   inputs: ActivityInput[],
-  mustExist: boolean,
+  mode: WriteMode,
 ): Promise<ActivityRow[]> {
   if (!isId(leadId)) throw notFound(LEAD_NOT_FOUND);
-  return ctx.db.transaction((tx) => writeActivitiesWithin(ctx, tx, actor, leadId, inputs, mustExist));
+  return ctx.db.transaction((tx) => writeActivitiesWithin(ctx, tx, actor, leadId, inputs, mode));
 }
 
 async function writeActivitiesWithin(
@@ -146,10 +155,10 @@ async function writeActivitiesWithin(
   actor: LeadActor,
   leadId: string,
   inputs: ActivityInput[],
-  mustExist: boolean,
+  mode: WriteMode,
 ): Promise<ActivityRow[]> {
   const rows: ActivityRow[] = [];
-  for (const input of inputs) rows.push(await writeActivity(ctx, tx, actor, leadId, input, mustExist));
+  for (const input of inputs) rows.push(await writeActivity(ctx, tx, actor, leadId, input, mode));
   const activityAt = rows
     .map((row) => row.date ?? row.updated_at)
     .reduce<Date | undefined>((latest, date) => (latest && latest >= date ? latest : date), undefined);
@@ -157,12 +166,10 @@ async function writeActivitiesWithin(
   return rows;
 }
 
+const activityExists = (id: string) => badRequest(`An activity with id ${id} already exists; PATCH it instead`);
+
 export async function addActivity(ctx: AppContext, actor: LeadActor, leadId: string, input: ActivityInput): Promise<ActivityRow> {
-  if (input.id !== undefined && isId(leadId)) {
-    const existing = await findActivity(ctx.db, actor.organizationId, leadId, input.id);
-    if (existing) throw badRequest(`An activity with id ${input.id} already exists; PATCH it instead`);
-  }
-  const [row] = await writeActivities(ctx, actor, leadId, [input], false);
+  const [row] = await writeActivities(ctx, actor, leadId, [input], 'add');
   return row;
 }
 
@@ -174,7 +181,7 @@ export async function changeActivity(
   input: Omit<ActivityInput, 'id'>,
 ): Promise<ActivityRow> {
   await getLead(ctx, actor, leadId); // a missing (or foreign) lead is "Lead not found", as on every lead route
-  const [row] = await writeActivities(ctx, actor, leadId, [{ ...input, id: activityId }], true);
+  const [row] = await writeActivities(ctx, actor, leadId, [{ ...input, id: activityId }], 'change');
   return row;
 }
 
@@ -184,7 +191,7 @@ export async function changeActivity(
  * lead first: creating or updating it locks it).
  */
 export function upsertActivitiesWithin(ctx: AppContext, tx: Queryable, actor: LeadActor, leadId: string, inputs: ActivityInput[]): Promise<ActivityRow[]> {
-  return writeActivitiesWithin(ctx, tx, actor, leadId, inputs, false);
+  return writeActivitiesWithin(ctx, tx, actor, leadId, inputs, 'upsert');
 }
 
 export async function listActivities(ctx: AppContext, actor: LeadActor, leadId: string): Promise<ActivityRow[]> {

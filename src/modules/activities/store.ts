@@ -68,14 +68,18 @@ const GIVEN_NOTES = (history: string) => `COALESCE(
 
 /**
  * Inserts an activity, or, when the lead already has one with this id, changes the given
- * columns of it; the notes history is only ever appended to. Answers undefined when the
- * lead is not a live lead of the organization. Locks the lead row for the transaction.
+ * columns of it (`existing: 'change'`) or leaves it alone (`'keep'`: the check that the id
+ * is new is this statement's own, so of concurrent inserts of one id exactly one gets the
+ * row); the notes history is only ever appended to. Answers undefined when the lead is not
+ * a live lead of the organization, or when an existing activity was kept. Locks the lead
+ * row for the transaction.
  */
 export async function upsertActivityRow(
   db: Queryable,
   organizationId: string,
   leadId: string,
   activity: { id: string; columns: ActivityColumns; notesToAppend: NoteEntry[]; noteEntry: NoteEntry | null; createdBy: string; now: Date },
+  existing: 'change' | 'keep',
 ): Promise<ActivityRow | undefined> {
   const given = COLUMNS.filter((name) => activity.columns[name] !== undefined);
   const values = given.map((name) => (name === 'metadata' ? JSON.stringify(activity.columns[name]) : activity.columns[name]));
@@ -91,11 +95,11 @@ export async function upsertActivityRow(
        -- the lead is locked before the foreign key's share lock, which the lead's own update in
        -- the same transaction would otherwise have to upgrade: concurrent writers deadlocked
        FOR UPDATE
-     ON CONFLICT (organization_id, lead_id, id) DO UPDATE SET ${updates}
+     ON CONFLICT (organization_id, lead_id, id) ${existing === 'keep' ? 'DO NOTHING' : `DO UPDATE SET ${updates}
        notes_history = lead_activities.notes_history || ${GIVEN_NOTES('lead_activities.notes_history')}
          || CASE WHEN $7::jsonb IS NOT NULL AND lead_activities.note IS DISTINCT FROM $7::jsonb ->> 'text'
                  THEN jsonb_build_array($7::jsonb) ELSE '[]' END,
-       updated_at = $6
+       updated_at = $6`}
      RETURNING *`,
     [
       organizationId,
