@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { statementText, type Database, type Statement } from '../src/db/database.ts';
+import { statementText, type Database, type Queryable, type Statement } from '../src/db/database.ts';
 import { newId } from '../src/lib/ids.ts';
 import { findActiveConfigurationByInboundEmail, getActiveConfiguration } from '../src/modules/lead-management/service.ts';
 import { createConfiguration, createPipeline, createPrompt, postConfiguration } from './support/configurations.ts';
@@ -71,11 +71,13 @@ const UPDATE_FAILED = { success: false, error: 'Error updating lead management' 
 async function withConfigurationWritesFailing<T>(work: () => Promise<T>): Promise<T> {
   const db = app.ctx.db;
   const writesConfigurations = (statement: Statement) => /^\s*(INSERT INTO|UPDATE) lead_management_configs\b/i.test(statementText(statement));
-  const broken: Database = {
-    ...db,
+  const failingWrites = (connection: Queryable): Queryable => ({
+    ...connection,
     query: <T>(statement: Statement, params?: unknown[]) =>
-      writesConfigurations(statement) ? Promise.reject(new Error('connection terminated')) : db.query<T>(statement, params),
-  };
+      writesConfigurations(statement) ? Promise.reject(new Error('connection terminated')) : connection.query<T>(statement, params),
+  });
+  // an update writes inside a transaction, so its connection fails the same way
+  const broken: Database = { ...db, ...failingWrites(db), transaction: (work) => db.transaction((tx) => work(failingWrites(tx))) };
   app.ctx.db = broken;
   try {
     return await work();
@@ -639,6 +641,42 @@ describe('PUT /api/lead-management/{id}', () => {
     assert.equal(back.status, 200, back.text);
     assert.equal(back.body.data.pipelineId, null);
     assert.equal(back.body.data.initialStageId, contact.stages[1]._id);
+  });
+
+  test('concurrent PUTs of the pipeline and of a stage both apply, and leads still land in a stage of the pipeline', async () => {
+    const { admin, processId } = await organization();
+    const stages = [{ name: 'New Lead' }, { name: 'Contacted' }, { name: 'Engaged' }];
+    const first = await createPipeline(app, admin, { name: 'First', type: 'Contact', stages });
+    const second = await createPipeline(app, admin, { name: 'Second', type: 'Contact', stages });
+    const secondStageIds = second.stages.map((stage) => stage._id);
+    const config = await createConfiguration(app, admin, processId, {
+      pipelineId: first._id,
+      initialStage: 'New Lead',
+      pipelineStage: 'Engaged',
+      starterMessage: 'Hi {{firstName}}',
+    });
+    const key = await apiKeyFor(app, admin);
+    // each round starts in the first pipeline; either order of the two PUTs ends the same way
+    for (let round = 0; round < 20; round++) {
+      const reset = await put(admin, config._id, { pipelineId: first._id, initialStage: 'New Lead' });
+      assert.equal(reset.status, 200, reset.text);
+      const [moved, restaged] = await Promise.all([put(admin, config._id, { pipelineId: second._id }), put(admin, config._id, { initialStage: 'Contacted' })]);
+      assert.deepEqual([moved.status, restaged.status], [200, 200], `round ${round}: ${moved.text} ${restaged.text}`);
+      const stored = (await get(admin, config._id)).body.data;
+      assert.deepEqual(
+        { pipelineId: stored.pipelineId, initialStage: stored.initialStage, initialStageId: stored.initialStageId, pipelineStageId: stored.pipelineStageId },
+        { pipelineId: second._id, initialStage: 'Contacted', initialStageId: second.stages[1]._id, pipelineStageId: second.stages[2]._id },
+        `round ${round}: both changes are kept and every stage is one of the pipeline's`,
+      );
+      const routed = await app.request('POST', '/api/webhook/outreach', {
+        token: key,
+        body: { configurationId: config._id, firstName: 'Race', phoneNumber: `+1212555${String(round).padStart(4, '0')}` },
+      });
+      assert.equal(routed.status, 200, routed.text);
+      const lead = (await app.request('GET', `/api/leads/${routed.body.data.contactId}`, { token: admin.token })).body.data;
+      assert.equal(lead.pipelineId, second._id, `round ${round}: the lead is in the configuration's pipeline`);
+      assert.ok(secondStageIds.includes(lead.stageId), `round ${round}: the lead's stage belongs to its pipeline`);
+    }
   });
 
   test('defaultProcess, when supplied, must be a prompt of the organization', async () => {

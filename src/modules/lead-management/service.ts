@@ -190,7 +190,7 @@ async function resolveApplicationSide(db: Queryable, organizationId: string, inp
  * every reference is resolved. Nothing is written here, so a refusal leaves no trace.
  */
 async function resolveInput(
-  ctx: AppContext,
+  db: Queryable,
   organizationId: string,
   input: ConfigurationInput,
   current: ConfigurationRow | undefined,
@@ -206,12 +206,12 @@ async function resolveInput(
   }
   if (input.inboundEmail !== undefined) values.inbound_email = input.inboundEmail?.trim() || null;
   if (input.defaultProcess !== undefined) {
-    const prompt = isId(input.defaultProcess) ? await findPrompt(ctx.db, organizationId, input.defaultProcess) : undefined;
+    const prompt = isId(input.defaultProcess) ? await findPrompt(db, organizationId, input.defaultProcess) : undefined;
     if (!prompt) throw invalidField('defaultProcess', 'must be the _id of an existing prompt');
     values.default_process_id = prompt.id;
   }
-  await resolveContactSide(ctx.db, organizationId, input, current, values);
-  await resolveApplicationSide(ctx.db, organizationId, input, current, values);
+  await resolveContactSide(db, organizationId, input, current, values);
+  await resolveApplicationSide(db, organizationId, input, current, values);
   return values as Partial<ConfigurationValues>;
 }
 
@@ -229,7 +229,7 @@ function refusedWrite(error: unknown, configurationName: string | undefined): ne
 }
 
 export async function createConfiguration(ctx: AppContext, principal: Principal, input: CreateConfigurationInput): Promise<ConfigurationRow> {
-  const resolved = await resolveInput(ctx, principal.organizationId, { ...CREATE_DEFAULTS, ...input }, undefined);
+  const resolved = await resolveInput(ctx.db, principal.organizationId, { ...CREATE_DEFAULTS, ...input }, undefined);
   const values = { ...UNSET_COLUMNS, ...resolved } as ConfigurationValues;
   const now = ctx.clock.now();
   return insertConfiguration(ctx.db, { id: newId(now), organizationId: principal.organizationId, userId: principal.userId, now, values }).catch(
@@ -238,32 +238,39 @@ export async function createConfiguration(ctx: AppContext, principal: Principal,
 }
 
 /** The owner or an ADMIN of the organization may use a configuration; another organization's id is a missing one. */
-async function ownedConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<ConfigurationRow> {
-  const row = isId(id) ? await findConfiguration(ctx.db, principal.organizationId, id) : undefined;
+async function ownedConfiguration(db: Queryable, principal: Principal, id: string, lock = false): Promise<ConfigurationRow> {
+  const row = isId(id) ? await findConfiguration(db, principal.organizationId, id, lock) : undefined;
   if (!row) throw notFound(CONFIGURATION_NOT_FOUND);
   if (row.user_id !== principal.userId && principal.role !== 'ADMIN') throw forbidden('Permission denied');
   return row;
 }
 
-export const getConfiguration = ownedConfiguration;
+export function getConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<ConfigurationRow> {
+  return ownedConfiguration(ctx.db, principal, id);
+}
 
 /** A rep sees their own configurations; an ADMIN sees all of the organization's. */
 export function listVisibleConfigurations(ctx: AppContext, principal: Principal): Promise<ConfigurationRow[]> {
   return listConfigurations(ctx.db, principal.organizationId, principal.role === 'ADMIN' ? undefined : principal.userId);
 }
 
-export async function changeConfiguration(ctx: AppContext, principal: Principal, id: string, input: ConfigurationInput): Promise<ConfigurationRow> {
-  const current = await ownedConfiguration(ctx, principal, id);
-  const changes = await resolveInput(ctx, principal.organizationId, input, current);
-  const updated = await updateConfiguration(ctx.db, principal.organizationId, id, changes, ctx.clock.now()).catch((error: unknown) =>
-    refusedWrite(error, changes.configuration_name),
-  );
-  if (!updated) throw notFound(CONFIGURATION_NOT_FOUND);
-  return updated;
+/**
+ * Stages are resolved against the stored row (its pipeline, its stage values), so the row is
+ * locked from that read to the write: a concurrent PUT then resolves against this one's
+ * result instead of writing back stages of a pipeline this one moved away from.
+ */
+export function changeConfiguration(ctx: AppContext, principal: Principal, id: string, input: ConfigurationInput): Promise<ConfigurationRow> {
+  return ctx.db.transaction(async (tx) => {
+    const current = await ownedConfiguration(tx, principal, id, true);
+    const changes = await resolveInput(tx, principal.organizationId, input, current);
+    return updateConfiguration(tx, principal.organizationId, id, changes, ctx.clock.now()).catch((error: unknown) =>
+      refusedWrite(error, changes.configuration_name),
+    );
+  });
 }
 
 export async function removeConfiguration(ctx: AppContext, principal: Principal, id: string): Promise<void> {
-  await ownedConfiguration(ctx, principal, id);
+  await ownedConfiguration(ctx.db, principal, id);
   const deleted = await deleteConfiguration(ctx.db, principal.organizationId, id).catch((error: unknown) => {
     if (isForeignKeyViolation(error)) {
       throw badRequest('Lead management configuration has routed leads and cannot be deleted; set its status to inactive instead');

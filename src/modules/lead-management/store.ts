@@ -80,26 +80,38 @@ export function insertConfiguration(
   );
 }
 
-/** One UPDATE of the columns given (the others stay as they are) that also bumps updated_at. */
+/**
+ * One UPDATE of the columns given (the others stay as they are) that also bumps updated_at,
+ * of a row the caller has locked (`findConfiguration` with `lock`), so it is still there.
+ */
 export function updateConfiguration(
   db: Queryable,
   organizationId: string,
   id: string,
   changes: Partial<ConfigurationValues>,
   now: Date,
-): Promise<ConfigurationRow | undefined> {
+): Promise<ConfigurationRow> {
   const columns = WRITABLE_COLUMNS.filter((column) => changes[column] !== undefined);
   const params: unknown[] = [organizationId, id, now, ...columns.map((column) => changes[column])];
   const assignments = ['updated_at = $3', ...columns.map((column, i) => `${column} = $${i + 4}`)];
-  return maybeOne<ConfigurationRow>(
+  return one<ConfigurationRow>(
     db,
     `UPDATE lead_management_configs SET ${assignments.join(', ')} WHERE organization_id = $1 AND id = $2 RETURNING *`,
     params,
   );
 }
 
-export function findConfiguration(db: Queryable, organizationId: string, id: string): Promise<ConfigurationRow | undefined> {
-  return maybeOne<ConfigurationRow>(db, `SELECT * FROM lead_management_configs WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+/**
+ * With `lock`, the row stays locked until the caller's transaction ends, so concurrent
+ * updates apply one after the other. NO KEY UPDATE is the lock an UPDATE takes anyway: it
+ * does not hold up leads being routed through the configuration (their foreign key check).
+ */
+export function findConfiguration(db: Queryable, organizationId: string, id: string, lock = false): Promise<ConfigurationRow | undefined> {
+  return maybeOne<ConfigurationRow>(
+    db,
+    `SELECT * FROM lead_management_configs WHERE organization_id = $1 AND id = $2${lock ? ' FOR NO KEY UPDATE' : ''}`,
+    [organizationId, id],
+  );
 }
 
 /** All of the organization's configurations, or only one user's. */
