@@ -89,6 +89,28 @@ describe('agents', () => {
     assert.match(badShape.body.error, /followUpConfig\.1\.channel/);
   });
 
+  test('concurrent updates turning voice off and adding a call step: one wins, never voice off with a call step', async () => {
+    const texts = { '1': { hours: 1, channel: 'text' } };
+    const calls = { '1': { hours: 1, channel: 'call' } };
+    const agent = (await create(acme, { name: 'Racing voice', voiceEnabled: true, followUpConfig: texts })).body.data;
+    const put = (body: unknown) => app.request('PUT', `/api/agents/${agent._id}`, { token: acme.token, body });
+    for (let round = 0; round < 20; round++) {
+      const reset = await put({ voiceEnabled: true, followUpConfig: texts });
+      assert.equal(reset.status, 200, reset.text);
+      const [voiceOff, calling] = await Promise.all([put({ voiceEnabled: false }), put({ followUpConfig: calls })]);
+      // whichever comes second is checked against the first one's result, and refused
+      assert.deepEqual([voiceOff.status, calling.status].sort(), [200, 400], `round ${round}: ${voiceOff.text} ${calling.text}`);
+      const loser = voiceOff.status === 400 ? voiceOff : calling;
+      assert.match(loser.body.error, /followUpConfig\.1\.channel/);
+      const stored = (await app.request('GET', `/api/agents/${agent._id}`, { token: acme.token })).body.data;
+      assert.deepEqual(
+        { voiceEnabled: stored.voiceEnabled, followUpConfig: stored.followUpConfig },
+        voiceOff.status === 200 ? { voiceEnabled: false, followUpConfig: texts } : { voiceEnabled: true, followUpConfig: calls },
+        `round ${round}: the accepted update is kept`,
+      );
+    }
+  });
+
   test('update changes only the given fields; clearing business hours with null', async () => {
     const hours = { timezone: 'Europe/Paris', start: '09:00', end: '17:00', days: [1, 2, 3] };
     const agent = (await create(acme, { name: 'Editable', businessHours: hours })).body.data;

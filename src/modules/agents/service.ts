@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { isUniqueViolation, type PgError } from '../../db/database.ts';
+import { isUniqueViolation, type PgError, type Queryable } from '../../db/database.ts';
 import { badRequest, conflict, invalidField, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
@@ -39,10 +39,14 @@ export function toAgentDto(row: AgentRow) {
   };
 }
 
-export async function getAgent(ctx: AppContext, principal: Principal, id: string): Promise<AgentRow> {
-  const agent = isId(id) ? await findAgent(ctx.db, principal.organizationId, id) : undefined;
+async function existingAgent(db: Queryable, principal: Principal, id: string, lock = false): Promise<AgentRow> {
+  const agent = isId(id) ? await findAgent(db, principal.organizationId, id, lock) : undefined;
   if (!agent) throw notFound(AGENT_NOT_FOUND);
   return agent;
+}
+
+export function getAgent(ctx: AppContext, principal: Principal, id: string): Promise<AgentRow> {
+  return existingAgent(ctx.db, principal, id);
 }
 
 /** The agent with this name (Apten's "customer profile"), or undefined. */
@@ -56,9 +60,9 @@ function checkBusinessHours(hours: AgentWindow | null | undefined): void {
   if (hours.start >= hours.end) throw invalidField('businessHours.end', 'must be later than businessHours.start');
 }
 
-async function checkProcess(ctx: AppContext, principal: Principal, processId: string | null | undefined): Promise<void> {
+async function checkProcess(db: Queryable, principal: Principal, processId: string | null | undefined): Promise<void> {
   if (processId === null || processId === undefined) return;
-  if (!isId(processId) || !(await findPrompt(ctx.db, principal.organizationId, processId))) {
+  if (!isId(processId) || !(await findPrompt(db, principal.organizationId, processId))) {
     throw invalidField('processId', 'must be a prompt (AI process) of your organization');
   }
 }
@@ -68,13 +72,13 @@ async function checkProcess(ctx: AppContext, principal: Principal, processId: st
  * are allowed here: whether they apply is decided per lead (useStrategiesForFollowUps).
  */
 async function checkCadence(
-  ctx: AppContext,
+  db: Queryable,
   principal: Principal,
   config: Record<string, unknown> | null | undefined,
   agent: { voiceEnabled: boolean; emailEnabled: boolean },
 ): Promise<void> {
   if (!config) return;
-  const organization = await findOrganization(ctx.db, principal.organizationId);
+  const organization = await findOrganization(db, principal.organizationId);
   validateFollowUpConfig(config, {
     useStrategiesForFollowUps: true,
     agentVoiceEnabled: agent.voiceEnabled,
@@ -114,31 +118,31 @@ export async function createAgent(
   };
   if (!fields.name) throw invalidField('name', 'must not be blank');
   checkBusinessHours(fields.businessHours);
-  await checkProcess(ctx, principal, fields.processId);
-  await checkCadence(ctx, principal, input.followUpConfig, fields);
+  await checkProcess(ctx.db, principal, fields.processId);
+  await checkCadence(ctx.db, principal, input.followUpConfig, fields);
   const now = ctx.clock.now();
   return saveUniquely(() => insertAgent(ctx.db, { ...fields, id: newId(now), organizationId: principal.organizationId, now }));
 }
 
-export async function changeAgent(
-  ctx: AppContext,
-  principal: Principal,
-  id: string,
-  changes: Partial<AgentFields>,
-): Promise<AgentRow> {
-  const current = await getAgent(ctx, principal, id);
-  const name = changes.name?.trim();
-  if (name === '') throw invalidField('name', 'must not be blank');
-  checkBusinessHours(changes.businessHours);
-  await checkProcess(ctx, principal, changes.processId);
-  // the cadence that will apply must fit the channels that will be enabled
-  await checkCadence(ctx, principal, changes.followUpConfig === undefined ? current.follow_up_config : changes.followUpConfig, {
-    voiceEnabled: changes.voiceEnabled ?? current.voice_enabled,
-    emailEnabled: changes.emailEnabled ?? current.email_enabled,
+/**
+ * The cadence is checked against the stored channels and the channels against the stored
+ * cadence, so the row is locked from that read to the write: of a concurrent change of the
+ * cadence and one of the channels, the second is checked against the first one's result.
+ */
+export function changeAgent(ctx: AppContext, principal: Principal, id: string, changes: Partial<AgentFields>): Promise<AgentRow> {
+  return ctx.db.transaction(async (tx) => {
+    const current = await existingAgent(tx, principal, id, true);
+    const name = changes.name?.trim();
+    if (name === '') throw invalidField('name', 'must not be blank');
+    checkBusinessHours(changes.businessHours);
+    await checkProcess(tx, principal, changes.processId);
+    // the cadence that will apply must fit the channels that will be enabled
+    await checkCadence(tx, principal, changes.followUpConfig === undefined ? current.follow_up_config : changes.followUpConfig, {
+      voiceEnabled: changes.voiceEnabled ?? current.voice_enabled,
+      emailEnabled: changes.emailEnabled ?? current.email_enabled,
+    });
+    return saveUniquely(() => updateAgent(tx, principal.organizationId, current.id, { ...changes, name }, ctx.clock.now()));
   });
-  const updated = await saveUniquely(() => updateAgent(ctx.db, principal.organizationId, current.id, { ...changes, name }, ctx.clock.now()));
-  if (!updated) throw notFound(AGENT_NOT_FOUND);
-  return updated;
 }
 
 export async function removeAgent(ctx: AppContext, principal: Principal, id: string): Promise<void> {

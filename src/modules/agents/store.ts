@@ -59,8 +59,16 @@ export function insertAgent(db: Queryable, agent: AgentFields & { id: string; or
   );
 }
 
-export function findAgent(db: Queryable, organizationId: string, id: string): Promise<AgentRow | undefined> {
-  return maybeOne<AgentRow>(db, `SELECT * FROM agents WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+/**
+ * With `lock`, the row stays locked until the caller's transaction ends, so concurrent
+ * updates apply one after the other. NO KEY UPDATE is the lock an UPDATE takes anyway: it
+ * does not hold up leads and campaigns being bound to the agent (their foreign key check).
+ */
+export function findAgent(db: Queryable, organizationId: string, id: string, lock = false): Promise<AgentRow | undefined> {
+  return maybeOne<AgentRow>(db, `SELECT * FROM agents WHERE organization_id = $1 AND id = $2${lock ? ' FOR NO KEY UPDATE' : ''}`, [
+    organizationId,
+    id,
+  ]);
 }
 
 /** Apten addresses an agent ("customer profile") by its name, whatever its case. */
@@ -72,16 +80,19 @@ export function listAgents(db: Queryable, organizationId: string): Promise<Agent
   return db.query<AgentRow>(`SELECT * FROM agents WHERE organization_id = $1 ORDER BY created_at, id`, [organizationId]);
 }
 
-/** Changes only the fields given; business hours are replaced as a whole. */
+/**
+ * Changes only the fields given; business hours are replaced as a whole. The caller has
+ * locked the row (`findAgent` with `lock`), so it is still there.
+ */
 export function updateAgent(
   db: Queryable,
   organizationId: string,
   id: string,
   changes: Partial<AgentFields>,
   now: Date,
-): Promise<AgentRow | undefined> {
+): Promise<AgentRow> {
   const hours = changes.businessHours;
-  return maybeOne<AgentRow>(
+  return one<AgentRow>(
     db,
     `UPDATE agents SET
        name = CASE WHEN $3::boolean THEN $4 ELSE name END,
