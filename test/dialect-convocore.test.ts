@@ -199,7 +199,7 @@ describe('PATCH /leads/{id} (seed 004)', () => {
       email: 'same@example.com',
       metaData: { company: 'Same', notes: 'kept', stage: 'engaged' },
       convoId: 'c-same',
-      assignedTo: { userId: 'u-same', note: 'kept' },
+      assignedTo: { userId: acme.userId, note: 'kept' },
       lastActivityDate: 1780000000000,
       crmActivities: [{ id: 'same', type: 'Note', title: 'kept' }],
     });
@@ -253,19 +253,20 @@ describe('PATCH /leads/{id} (seed 004)', () => {
     const lead = await create();
     const res = await update(lead.id, {
       convoId: 98765,
-      assignedTo: { userId: 'u-1', name: 'Rep', email: 'rep@example.com', status: 'accepted', assignedAt: '2026-06-01T10:00:00Z' },
+      assignedTo: { userId: acme.userId, name: 'Rep', email: 'rep@example.com', status: 'accepted', assignedAt: '2026-06-01T10:00:00Z' },
       hotScore: 80,
       hotLabel: 'hot',
       lastActivityDate: 1780000000000,
     });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.convoId, '98765');
-    assert.equal(res.body.data.assignedTo.userId, 'u-1');
+    assert.equal(res.body.data.assignedTo.userId, acme.userId);
     assert.equal(res.body.data.assignedTo.status, 'accepted');
     assert.equal(res.body.data.hotScore, 80);
     assert.equal(res.body.data.hotLabel, 'hot');
     assert.equal(res.body.data.lastActivityDate, 1780000000000);
     assertError(await update(lead.id, { assignedTo: { name: 'no id' } }), 400, 'BAD_REQUEST', /lead\.assignedTo\.userId/);
+    assertError(await update(lead.id, { assignedTo: { userId: '0123456789abcdef01234567' } }), 400, 'BAD_REQUEST', /lead\.assignedTo\.userId does not exist/);
     assertError(await update(lead.id, { assignedTo: { userId: 'u', status: 'later' } }), 400, 'BAD_REQUEST', /lead\.assignedTo\.status/);
     assertError(await update(lead.id, { hotLabel: 'lukewarm' }), 400, 'BAD_REQUEST', /lead\.hotLabel/);
     assertError(await update(lead.id, { hotScore: 'high' }), 400, 'BAD_REQUEST', /lead\.hotScore/);
@@ -300,7 +301,7 @@ describe('PATCH /leads/{id} (seed 004)', () => {
   });
   test('assignedTo.photoUrl and assignedTo.note are accepted and stored', async () => {
     const lead = await create();
-    const assignedTo = { userId: 'u-2', name: 'Rep', photoUrl: 'https://cdn.example.com/rep.png', note: 'Owns the account' };
+    const assignedTo = { userId: acme.userId, name: 'Rep', photoUrl: 'https://cdn.example.com/rep.png', note: 'Owns the account' };
     const res = await update(lead.id, { assignedTo });
     assert.equal(res.status, 200, res.text);
     const stored = (await call('GET', `/leads/${lead.id}`)).body.data.assignedTo;

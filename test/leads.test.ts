@@ -9,7 +9,7 @@ import {
   updateLead,
 } from '../src/modules/leads/service.ts';
 import { SEARCH_WINDOW } from '../src/modules/leads/store.ts';
-import { registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+import { addUser, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 let app: TestApp;
 let admin: Account;
@@ -275,25 +275,59 @@ describe('updating leads', () => {
   });
 
   test('an assignment writes a Handoff activity; the assignee filter finds the lead', async () => {
+    const rep = await addUser(app, admin);
     const lead = await createLead();
-    const res = await patch(lead._id, { assignedTo: { userId: 'rep-7', name: 'Rita Rep', note: 'hot one' } });
-    assert.equal(res.status, 200);
-    assert.equal(res.body.data.assignedTo.userId, 'rep-7');
+    const res = await patch(lead._id, { assignedTo: { userId: rep.userId, name: 'Rita Rep', note: 'hot one' } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.assignedTo.userId, rep.userId);
+    // name and email are the assignment's as the client gave them (seed 004), not read from the user
+    assert.equal(res.body.data.assignedTo.name, 'Rita Rep');
+    assert.equal(res.body.data.assignedTo.email, null);
     assert.equal(res.body.data.assignedTo.status, 'pending');
     assert.equal(res.body.data.assignedTo.assignedAt, app.clock.now().toISOString());
     const activities = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
     const handoffs = activities.body.data.filter((a: any) => a.type === 'Handoff');
     assert.equal(handoffs.length, 1);
-    assert.equal(handoffs[0].metadata.to.userId, 'rep-7');
+    assert.equal(handoffs[0].metadata.to.userId, rep.userId);
     // changing only the assignment's status is not a new handoff (an accepted PATCH, so the missing row is not a refusal's)
-    const accepted = await patch(lead._id, { assignedTo: { userId: 'rep-7', status: 'accepted' } });
+    const accepted = await patch(lead._id, { assignedTo: { userId: rep.userId, status: 'accepted' } });
     assert.equal(accepted.status, 200, accepted.text);
-    assert.equal(accepted.body.data.assignedTo.userId, 'rep-7');
+    assert.equal(accepted.body.data.assignedTo.userId, rep.userId);
     assert.equal(accepted.body.data.assignedTo.status, 'accepted');
     const after = await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token });
     assert.equal(after.body.data.filter((a: any) => a.type === 'Handoff').length, 1);
-    const list = await app.request('GET', '/api/leads?assignee=rep-7', { token: admin.token });
+    const list = await app.request('GET', `/api/leads?assignee=${rep.userId}`, { token: admin.token });
     assert.deepEqual(list.body.data.leads.map((l: any) => l._id), [lead._id]);
+  });
+
+  test("assignedTo.userId must be a user of the organization: another organization's user answers exactly as a missing one, and nothing is written", async () => {
+    const foreignRep = await addUser(app, other);
+    const ownRep = await addUser(app, admin);
+    const lead = await createLead();
+    const read = async () => (await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token })).body.data;
+    const timeline = async () => (await app.request('GET', `/api/leads/${lead._id}/activities`, { token: admin.token })).body.data;
+    const before = { lead: await read(), timeline: await timeline() };
+    // the same answer as an unknown agentId's, naming the field
+    const refused = {
+      success: false,
+      error: 'assignedTo.userId does not exist',
+      details: [{ field: 'assignedTo.userId', message: 'assignedTo.userId does not exist' }],
+    };
+    for (const userId of [foreignRep.userId, '0123456789abcdef01234567', 'rep-7']) {
+      const res = await patch(lead._id, { assignedTo: { userId, name: 'Borrowed' }, firstName: 'Changed' });
+      assert.equal(res.status, 400, `${userId}: ${res.text}`);
+      assert.deepEqual(res.body, refused, userId);
+      const created = await app.request('POST', '/api/leads', { token: admin.token, body: { phone: nextPhone(), assignedTo: { userId } } });
+      assert.equal(created.status, 400, `${userId}: ${created.text}`);
+      assert.deepEqual(created.body, refused, userId);
+    }
+    assert.deepEqual({ lead: await read(), timeline: await timeline() }, before);
+    const listed = await app.request('GET', '/api/leads?limit=200', { token: admin.token });
+    assert.ok(!listed.text.includes('Borrowed') && !listed.text.includes(foreignRep.userId), 'no lead was created or assigned');
+    // the control: the organization's own user is accepted
+    const own = await patch(lead._id, { assignedTo: { userId: ownRep.userId } });
+    assert.equal(own.status, 200, own.text);
+    assert.equal(own.body.data.assignedTo.userId, ownRep.userId);
   });
 
   test('every change is in the event log with who, when, old and new values', async () => {

@@ -115,7 +115,7 @@ export async function toLeadFields(
 
 // The leads module names fields by themselves; Convocore's issues name them inside `lead`.
 const CONVOCORE_FIELDS: Record<string, string> = Object.fromEntries(
-  ['email', 'name', 'phone', 'hotScore', 'lastActivityDate', 'assignedTo', 'assignedTo.assignedAt', 'convoId', 'additionalInfo'].map(
+  ['email', 'name', 'phone', 'hotScore', 'lastActivityDate', 'assignedTo', 'assignedTo.userId', 'assignedTo.assignedAt', 'convoId', 'additionalInfo'].map(
     (field) => [field, field === 'additionalInfo' ? 'lead.metaData' : `lead.${field}`],
   ),
 );

@@ -283,6 +283,11 @@ export function checkStatus(status: string, system: boolean): void {
   throw invalidField('status', `must be one of: ${CLIENT_STATUSES.join(', ')}`);
 }
 
+/**
+ * The assignment as stored: name and email are the client's (seed 004 has them as fields
+ * of the assignment), not read from the user; checkReferences proves only that `userId`
+ * is a user of the organization.
+ */
 function normaliseAssignment(input: AssignmentInput, now: Date): Assignment {
   return {
     userId: input.userId,
@@ -302,6 +307,7 @@ async function checkReferences(db: Queryable, organizationId: string, fields: Le
     processId: fields.processId,
     configurationId: fields.configurationId,
     pipelineId: fields.pipelineId,
+    'assignedTo.userId': fields.assignedTo?.userId,
   };
   const given = (Object.keys(ids) as (keyof ReferenceIds)[]).filter((key) => ids[key] !== undefined && ids[key] !== null);
   if (given.length === 0) return;

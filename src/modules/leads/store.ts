@@ -201,6 +201,8 @@ export interface ReferenceIds {
   processId?: string | null;
   configurationId?: string | null;
   pipelineId?: string | null;
+  /** the assignee: a user of the organization */
+  'assignedTo.userId'?: string | null;
 }
 
 /** Which of the given ids exist in the organization, in one statement. */
@@ -211,8 +213,17 @@ export async function existingReferences(db: Queryable, organizationId: string, 
             EXISTS (SELECT 1 FROM campaigns WHERE organization_id = $1 AND id = $3) AS "campaignId",
             EXISTS (SELECT 1 FROM prompts WHERE organization_id = $1 AND id = $4) AS "processId",
             EXISTS (SELECT 1 FROM lead_management_configs WHERE organization_id = $1 AND id = $5) AS "configurationId",
-            EXISTS (SELECT 1 FROM pipelines WHERE organization_id = $1 AND id = $6) AS "pipelineId"`,
-    [organizationId, ids.agentId ?? null, ids.campaignId ?? null, ids.processId ?? null, ids.configurationId ?? null, ids.pipelineId ?? null],
+            EXISTS (SELECT 1 FROM pipelines WHERE organization_id = $1 AND id = $6) AS "pipelineId",
+            EXISTS (SELECT 1 FROM users WHERE organization_id = $1 AND id = $7) AS "assignedTo.userId"`,
+    [
+      organizationId,
+      ids.agentId ?? null,
+      ids.campaignId ?? null,
+      ids.processId ?? null,
+      ids.configurationId ?? null,
+      ids.pipelineId ?? null,
+      ids['assignedTo.userId'] ?? null,
+    ],
   );
 }
 
