@@ -285,6 +285,22 @@ describe('replies and opt-out', () => {
     await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { followUpStep: -1 } });
   });
 
+  test('isAiOn false pauses automatic sends already queued (canceled at delivery), not what a rep sends', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' }, '2': { hours: 2, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    await runDispatcherOnce(app.ctx); // the touch waits in the outbox
+    assert.equal((await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { isAiOn: false } })).status, 200);
+    const manual = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: acme.token, body: { content: 'From Ada, by hand', sendWhenOff: true, overrideBusinessHours: true } });
+    assert.equal(manual.status, 201, manual.text);
+    const created = twilio.created.length;
+    await runWorker();
+    assert.deepEqual(twilio.created.slice(created).map((m) => m.params.Body), ['From Ada, by hand']);
+    const [touch, sent] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([touch.origin, touch.status, touch.lastError], ['follow_up', 'canceled', "the lead's AI was turned off before delivery"]);
+    assert.deepEqual([sent.origin, sent.status], ['manual', 'sent']);
+  });
+
   test('an opt-out keyword opts the lead out: no follow-up, no manual send, nothing pending goes out', async () => {
     app.clock.set('2026-06-01T12:00:00Z');
     const lead = await createLead(app, acme);
@@ -609,6 +625,17 @@ describe('campaign call retries', () => {
     assert.ok(calls.every((c) => c.status === 'no_answer'));
     assert.equal((await leadRow(app, lead._id)).status, 'reached-max-retries');
     assert.equal(new Set(calls.map((c) => c.idempotencyKey)).size, 3);
+  });
+
+  test('an unanswered call of a lead whose AI was turned off meanwhile is not retried', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await dueCampaignCall('Paused dialer', 2);
+    await runWorker();
+    const [call] = await messagesOf(app, acme, lead._id);
+    assert.equal((await app.request('PATCH', `/api/leads/${lead._id}`, { token: acme.token, body: { isAiOn: false } })).status, 200);
+    assert.equal((await carrierPost('/api/webhook/twilio/status', { CallSid: call.providerMessageId, CallStatus: 'no-answer' })).status, 204);
+    assert.deepEqual((await messagesOf(app, acme, lead._id)).map((m) => [m.origin, m.status]), [['follow_up', 'no_answer']]);
+    assert.equal((await leadRow(app, lead._id)).status, 'created');
   });
 
   test('a retry that would fall outside the campaign hours waits for the next opening; an answered call is not retried', async () => {

@@ -39,11 +39,11 @@ export async function releaseChannels(ctx: AppContext): Promise<void> {
 
 /** What delivery needs of a claimed outbox row: what the provider is sent, and its timeline entry. */
 export type DeliverableMessage = SentMessage &
-  Pick<ClaimedMessage, 'attempts' | 'idempotency_key' | 'voicemail_enabled' | 'lead_reachable'>;
+  Pick<ClaimedMessage, 'attempts' | 'idempotency_key' | 'voicemail_enabled' | 'held_back'>;
 
 async function deliver(ctx: AppContext, message: DeliverableMessage, now: Date): Promise<DeliveryOutcome> {
   const outcome = { id: message.id, claimedAttempts: message.attempts, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
-  if (!message.lead_reachable) return { ...outcome, status: 'canceled', lastError: 'the lead opted out or was deleted before delivery' };
+  if (message.held_back) return { ...outcome, status: 'canceled', lastError: message.held_back };
   if (!message.to_address) {
     return { ...outcome, status: 'skipped', lastError: message.channel === 'email' ? 'the lead has no email address' : 'the lead has no phone number' };
   }

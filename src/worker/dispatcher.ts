@@ -132,8 +132,8 @@ async function writeTouches(tx: Queryable, rows: OutboundRow[], now: Date): Prom
       subject: row.subject,
       content: row.content,
       voicemail_enabled: row.voicemailEnabled,
-      // the lead was claimed contactable in this transaction
-      lead_reachable: true,
+      // the lead was claimed contactable, with its AI on, in this transaction
+      held_back: null,
     }));
 }
 

@@ -142,7 +142,8 @@ export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], no
 }
 
 export interface ClaimedMessage extends MessageRow {
-  lead_reachable: boolean;
+  /** why the message must not go out any more (it is canceled instead), or null */
+  held_back: string | null;
 }
 
 /**
@@ -150,8 +151,9 @@ export interface ClaimedMessage extends MessageRow {
  * expired lease (its claimer died) — by marking them `sending` until `leaseUntil` and
  * counting the attempt, in one statement that commits on its own: no lock outlives it, so
  * providers are called outside any transaction. The row's `attempts` after the claim is the
- * lease's token for `recordDeliveryOutcomes`. `lead_reachable` is false once the lead opted
- * out or was deleted. A row whose lease expired after its last allowed attempt (its worker
+ * lease's token for `recordDeliveryOutcomes`. `held_back` says why a row must not go out:
+ * its lead opted out or was deleted, or — for a message no person asked for (a follow-up,
+ * a call retry, an autopilot message) — its lead's AI was turned off. A row whose lease expired after its last allowed attempt (its worker
  * died on it every time) is marked dead instead of claimed, so it cannot loop forever.
  */
 export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: number, maxAttempts: number): Promise<ClaimedMessage[]> {
@@ -175,7 +177,8 @@ export function claimOutbox(db: Queryable, now: Date, leaseUntil: Date, limit: n
          FROM due WHERE m.id = due.id
        RETURNING m.*
      )
-     SELECT c.*, (NOT l.opted_out AND l.deleted_at IS NULL) AS lead_reachable
+     SELECT c.*, CASE WHEN l.opted_out OR l.deleted_at IS NOT NULL THEN 'the lead opted out or was deleted before delivery'
+                      WHEN NOT l.is_ai_on AND c.created_by IS NULL THEN 'the lead''s AI was turned off before delivery' END AS held_back
        FROM claimed c JOIN leads l ON l.organization_id = c.organization_id AND l.id = c.lead_id
       WHERE c.status = 'sending'`,
     [now, leaseUntil, limit, maxAttempts],

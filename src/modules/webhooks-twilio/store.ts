@@ -38,6 +38,7 @@ export async function holdEarlyCarrierStatus(tx: Queryable, messageId: string, s
 }
 
 export interface CampaignRetryContext {
+  /** the lead may still be called automatically: contactable, not replied, its AI on */
   lead_reachable: boolean;
   max_retries: number;
   retry_interval_minutes: number;
@@ -51,7 +52,7 @@ export interface CampaignRetryContext {
 export function campaignOfMessageLead(tx: Queryable, message: MessageRow): Promise<CampaignRetryContext | undefined> {
   return maybeOne<CampaignRetryContext>(
     tx,
-    `SELECT (NOT l.opted_out AND l.deleted_at IS NULL AND NOT l.has_replied) AS lead_reachable,
+    `SELECT (NOT l.opted_out AND l.deleted_at IS NULL AND NOT l.has_replied AND l.is_ai_on) AS lead_reachable,
             c.max_retries, c.retry_interval_minutes, c.timezone,
             c.allowed_hours_start::text AS allowed_hours_start, c.allowed_hours_end::text AS allowed_hours_end, c.allowed_days
        FROM leads l JOIN campaigns c ON c.organization_id = l.organization_id AND c.id = l.campaign_id
