@@ -49,6 +49,23 @@ describe('sending window', () => {
     assert.deepEqual(nextOpening(at('2026-10-24T06:00:00Z'), paris), at('2026-10-24T07:00:00Z')); // Saturday 09:00 CEST
   });
 
+  test('an opening inside the hour spring-forward skips opens at the jump, not a day later', () => {
+    // 02:30 does not exist in New York on 2026-03-08 (02:00 EST → 03:00 EDT), nor in Paris
+    // on 2026-03-29 (02:00 CET → 03:00 CEST), nor in Sydney on 2026-10-04 (02:00 AEST → 03:00 AEDT)
+    const gaps = [
+      { timezone: 'America/New_York', date: [2026, 3, 8], before: '2026-03-08T06:00:00Z', opens: '2026-03-08T07:30:00Z' },
+      { timezone: 'Europe/Paris', date: [2026, 3, 29], before: '2026-03-29T00:30:00Z', opens: '2026-03-29T01:30:00Z' },
+      { timezone: 'Australia/Sydney', date: [2026, 10, 4], before: '2026-10-03T15:00:00Z', opens: '2026-10-03T16:30:00Z' },
+    ];
+    for (const { timezone, date, before, opens } of gaps) {
+      const [year, month, day] = date;
+      assert.deepEqual(zonedInstant(year, month, day, 2.5 * 3600, timezone), at(opens), timezone);
+      const window: SendWindow = { timezone, start: '02:30', end: '20:00', days: [1, 2, 3, 4, 5, 6, 7] };
+      assert.deepEqual(nextOpening(at(before), window), at(opens), timezone);
+      assert.equal(isInsideWindow(at(opens), window), true, timezone);
+    }
+  });
+
   test('the wall-clock conversion handles both DST offsets', () => {
     assert.deepEqual(zonedInstant(2026, 1, 15, 9 * 3600, 'America/New_York'), at('2026-01-15T14:00:00Z'));
     assert.deepEqual(zonedInstant(2026, 7, 15, 9 * 3600, 'America/New_York'), at('2026-07-15T13:00:00Z'));

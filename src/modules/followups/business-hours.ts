@@ -98,13 +98,19 @@ function offsetAt(at: Date, timezone: string): number {
 
 /**
  * The instant of a local wall-clock time: the offset is looked up twice so a time on a DST
- * day uses the offset in force at that time, not at midnight. (A time skipped by a
- * spring-forward transition lands within the skipped hour's distance of it.)
+ * day uses the offset in force at that time, not at midnight. A time a spring-forward
+ * transition skips is read as the clock would have shown it without the jump, the gap's
+ * length later (02:30 on New York's spring-forward day is 03:30 EDT): an opening inside the
+ * gap must not resolve to an instant before the gap, when the window is still closed.
  */
 export function zonedInstant(year: number, month: number, day: number, secondsOfDay: number, timezone: string): Date {
   const wall = Date.UTC(year, month - 1, day) + secondsOfDay * 1000;
-  const firstGuess = wall - offsetAt(new Date(wall), timezone);
-  return new Date(wall - offsetAt(new Date(firstGuess), timezone));
+  const firstOffset = offsetAt(new Date(wall), timezone);
+  const offset = offsetAt(new Date(wall - firstOffset), timezone);
+  const instant = wall - offset;
+  if (offsetAt(new Date(instant), timezone) === offset) return new Date(instant);
+  // skipped: of the offsets on either side of the gap, the earlier (smaller) one
+  return new Date(wall - Math.min(firstOffset, offset));
 }
 
 function secondsOf(time: string): number {
