@@ -1,7 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { maybeOne } from '../../db/database.ts';
-import { newId } from '../../lib/ids.ts';
-import { insertStages } from '../../modules/pipelines/store.ts';
+import { dialectStageId } from '../../modules/pipelines/service.ts';
 
 /**
  * Convocore's `metaData.stage` is one of 13 fixed CRM stages. Each maps onto a real stage of
@@ -37,43 +35,9 @@ export function convocoreStageOf(stageName: string | null): ConvocoreStage | und
   return stageName === null ? undefined : STAGE_OF_NAME.get(stageName.trim().toLowerCase());
 }
 
-const DIALECT = 'convocore';
+const PIPELINE = { dialect: 'convocore', name: 'Convocore', stages: Object.values(CONVOCORE_STAGES) };
 
-function findStageId(ctx: AppContext, organizationId: string, name: string) {
-  return maybeOne<{ id: string }>(
-    ctx.db,
-    `SELECT s.id FROM pipelines p JOIN pipeline_stages s ON s.organization_id = p.organization_id AND s.pipeline_id = p.id
-      WHERE p.organization_id = $1 AND p.dialect = $2 AND s.name = $3 ORDER BY s.position LIMIT 1`,
-    [organizationId, DIALECT, name],
-  );
-}
-
-/** The id of the real stage behind a Convocore stage, creating the pipeline (or a stage someone removed) when missing. */
-export async function stageIdFor(ctx: AppContext, organizationId: string, stage: ConvocoreStage): Promise<string> {
-  const name = CONVOCORE_STAGES[stage];
-  const found = await findStageId(ctx, organizationId, name);
-  if (found) return found.id;
-  await ctx.db.transaction(async (tx) => {
-    const now = ctx.clock.now();
-    const created = await maybeOne<{ id: string }>(
-      tx,
-      `INSERT INTO pipelines (id, organization_id, name, type, dialect, created_at, updated_at)
-       VALUES ($1, $2, 'Convocore', 'Contact', $3, $4, $4)
-       ON CONFLICT (organization_id, dialect) WHERE dialect IS NOT NULL DO NOTHING RETURNING id`,
-      [newId(now), organizationId, DIALECT, now],
-    );
-    const names = Object.values(CONVOCORE_STAGES);
-    if (created) {
-      await insertStages(tx, organizationId, created.id, names.map((stageName, position) => ({ name: stageName, color: null, position })), now);
-      return;
-    }
-    await tx.query(
-      `INSERT INTO pipeline_stages (id, organization_id, pipeline_id, name, color, position)
-       SELECT $1, p.organization_id, p.id, $3::text, NULL,
-              COALESCE((SELECT max(position) + 1 FROM pipeline_stages s WHERE s.organization_id = p.organization_id AND s.pipeline_id = p.id), 0)
-         FROM pipelines p WHERE p.organization_id = $2 AND p.dialect = $4`,
-      [newId(now), organizationId, name, DIALECT],
-    );
-  });
-  return (await findStageId(ctx, organizationId, name))!.id;
+/** The id of the real stage behind a Convocore stage, making the pipeline (or a stage someone removed) when missing. */
+export function stageIdFor(ctx: AppContext, organizationId: string, stage: ConvocoreStage): Promise<string> {
+  return ctx.db.transaction((tx) => dialectStageId(ctx, tx, organizationId, PIPELINE, CONVOCORE_STAGES[stage]));
 }

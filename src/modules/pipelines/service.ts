@@ -1,18 +1,21 @@
 import type { AppContext } from '../../context.ts';
-import { isForeignKeyViolation, isUniqueViolation } from '../../db/database.ts';
+import { isForeignKeyViolation, isUniqueViolation, type Queryable } from '../../db/database.ts';
 import { badRequest, conflict, invalidField, notFound } from '../../http/errors.ts';
 import { isId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
-import { assertUniqueStageNames, planStages } from './rules.ts';
+import { assertUniqueStageNames, findStage, planStages } from './rules.ts';
 import {
   applyStagePlan,
   clearDefaultPipeline,
   DEFAULT_APPLICATION_STAGES,
   DEFAULT_CONTACT_STAGES,
   deletePipelineUnlessUsed,
+  findDialectStage,
   findPipeline,
   findStageUsage,
   insertPipeline,
+  insertStages,
+  lockOrInsertDialectPipeline,
   lockPipeline,
   updatePipelineRow,
   type PipelineRow,
@@ -133,4 +136,32 @@ export async function removePipeline(ctx: AppContext, principal: Principal, id: 
     case 'usedByRecords':
       throw pipelineInUseByRecords();
   }
+}
+
+/**
+ * The id of the stage named `stage` (any case) of the organization's pipeline of a vendor
+ * dialect, which is made with all of `pipeline.stages` on first use; a stage someone removed
+ * is added back at the end. It writes in the caller's transaction, so what it makes stays
+ * only if the caller's write does: a refused request leaves no pipeline or stage behind.
+ * Making takes the pipeline's lock and looks again under it, as every stage edit does, so
+ * concurrent first uses make each stage once.
+ */
+export async function dialectStageId(
+  ctx: AppContext,
+  tx: Queryable,
+  organizationId: string,
+  pipeline: { dialect: string; name: string; stages: string[] },
+  stage: string,
+): Promise<string> {
+  const found = await findDialectStage(tx, organizationId, pipeline.dialect, stage);
+  if (found) return found.id;
+  const now = ctx.clock.now();
+  const pipelineId = await lockOrInsertDialectPipeline(tx, organizationId, { ...pipeline, now });
+  const locked = pipelineId === undefined ? undefined : await findPipeline(tx, organizationId, pipelineId);
+  if (!locked) throw conflict(`The ${pipeline.name} pipeline was deleted at the same time; try again`);
+  const existing = findStage(locked.stages, stage);
+  if (existing) return existing.id;
+  const position = Math.max(-1, ...locked.stages.map((row) => row.position)) + 1;
+  const [id] = await insertStages(tx, organizationId, locked.id, [{ name: stage, color: null, position }], now);
+  return id;
 }

@@ -59,14 +59,16 @@ export async function insertPipeline(
   return (await findPipeline(db, organizationId, id))!;
 }
 
+/** Answers the new stages' ids, in the order given. */
 export async function insertStages(
   db: Queryable,
   organizationId: string,
   pipelineId: string,
   stages: { name: string; color: string | null; position: number }[],
   now?: Date,
-): Promise<void> {
-  if (stages.length === 0) return;
+): Promise<string[]> {
+  if (stages.length === 0) return [];
+  const ids = stages.map(() => newId(now));
   await db.query(
     `INSERT INTO pipeline_stages (id, organization_id, pipeline_id, name, color, position)
      SELECT s.id, $1, $2, s.name, s.color, s.position
@@ -74,12 +76,13 @@ export async function insertStages(
     [
       organizationId,
       pipelineId,
-      stages.map(() => newId(now)),
+      ids,
       stages.map((s) => s.name),
       stages.map((s) => s.color),
       stages.map((s) => s.position),
     ],
   );
+  return ids;
 }
 
 export async function findPipeline(db: Queryable, organizationId: string, id: string): Promise<PipelineRow | undefined> {
@@ -108,10 +111,55 @@ export function listPipelines(db: Queryable, organizationId: string): Promise<Pi
   return db.query<PipelineRow>(`${SELECT_PIPELINE} WHERE p.organization_id = $1 ORDER BY p.created_at, p.id`, [organizationId]);
 }
 
-/** Takes the pipeline's row lock, so concurrent edits of one pipeline apply one after the other. */
+/**
+ * Takes the pipeline's row lock, so concurrent edits of one pipeline's stages apply one after
+ * the other, and reads it (in a second statement, whose snapshot sees what the previous
+ * holder committed). NO KEY UPDATE: leads written into the pipeline meanwhile (their foreign
+ * key takes KEY SHARE) neither wait for the edit nor deadlock with it.
+ */
 export async function lockPipeline(db: Queryable, organizationId: string, id: string): Promise<PipelineRow | undefined> {
-  const locked = await maybeOne(db, `SELECT id FROM pipelines WHERE organization_id = $1 AND id = $2 FOR UPDATE`, [organizationId, id]);
+  const locked = await maybeOne(db, `SELECT id FROM pipelines WHERE organization_id = $1 AND id = $2 FOR NO KEY UPDATE`, [organizationId, id]);
   return locked ? findPipeline(db, organizationId, id) : undefined;
+}
+
+/** The id of a stage of the organization's pipeline of a vendor dialect, by name in any case. */
+export function findDialectStage(db: Queryable, organizationId: string, dialect: string, name: string): Promise<{ id: string } | undefined> {
+  return maybeOne<{ id: string }>(
+    db,
+    `SELECT s.id FROM pipelines p JOIN pipeline_stages s ON s.organization_id = p.organization_id AND s.pipeline_id = p.id
+      WHERE p.organization_id = $1 AND p.dialect = $2 AND lower(s.name) = lower($3) ORDER BY s.position LIMIT 1`,
+    [organizationId, dialect, name],
+  );
+}
+
+/**
+ * The id of the organization's pipeline of a vendor dialect (at most one, by a unique index),
+ * locked as lockPipeline locks it, inserting it with its stages when there is none;
+ * undefined when it was deleted meanwhile.
+ */
+export async function lockOrInsertDialectPipeline(
+  db: Queryable,
+  organizationId: string,
+  pipeline: { dialect: string; name: string; stages: string[]; now: Date },
+): Promise<string | undefined> {
+  const created = await maybeOne<{ id: string }>(
+    db,
+    `INSERT INTO pipelines (id, organization_id, name, type, dialect, created_at, updated_at)
+     VALUES ($1, $2, $3, 'Contact', $4, $5, $5)
+     ON CONFLICT (organization_id, dialect) WHERE dialect IS NOT NULL DO NOTHING RETURNING id`,
+    [newId(pipeline.now), organizationId, pipeline.name, pipeline.dialect, pipeline.now],
+  );
+  if (created) {
+    await insertStages(db, organizationId, created.id, pipeline.stages.map((name, position) => ({ name, color: null, position })), pipeline.now);
+    return created.id;
+  }
+  // it existed, or a concurrent insert won (ours waited for its commit): a new statement sees it
+  const locked = await maybeOne<{ id: string }>(
+    db,
+    `SELECT id FROM pipelines WHERE organization_id = $1 AND dialect = $2 FOR NO KEY UPDATE`,
+    [organizationId, pipeline.dialect],
+  );
+  return locked?.id;
 }
 
 /** What still points at some stages: the first configuration (by name), and whether any lead or application does. */
