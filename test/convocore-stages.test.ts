@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 // Convocore's metaData.stage lives in a "Convocore" pipeline made on first use: first uses
-// racing each other make each stage once.
+// racing each other make each stage once, and a refused request makes nothing.
 
 let app: TestApp;
 before(async () => {
@@ -40,6 +40,8 @@ let phoneCounter = 1000;
 const nextPhone = () => `+1415555${String(phoneCounter++).padStart(4, '0')}`;
 const createLead = (t: Tenant, lead: Record<string, unknown>) =>
   app.request('POST', '/convocore/v3/leads', { token: t.key, body: { lead: { agentId: t.agentId, name: 'Pat Lee', phone: nextPhone(), ...lead } } });
+const updateLead = (t: Tenant, id: string, lead: Record<string, unknown>) =>
+  app.request('PATCH', `/convocore/v3/leads/${id}`, { token: t.key, body: { agentId: t.agentId, lead } });
 
 async function pipelines(t: Tenant): Promise<Pipeline[]> {
   const res = await app.request('GET', '/api/pipelines', { token: t.account.token });
@@ -93,5 +95,34 @@ describe('Convocore stages under concurrent first use', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.metaData.stage, 'trial');
     assert.deepEqual((await convocorePipeline(t))!.stages, renamed);
+  });
+});
+
+describe('a refused Convocore request writes nothing', () => {
+  test('a refused create or update makes neither the Convocore pipeline nor a removed stage', async () => {
+    const t = await tenant();
+    const before = await pipelines(t);
+    const refusedCreate = await createLead(t, { phone: 'not a phone', metaData: { stage: 'won' } });
+    assert.equal(refusedCreate.status, 400, refusedCreate.text);
+    assert.deepEqual(await pipelines(t), before);
+
+    // a lead in the default pipeline, then an update refused for its phone
+    const lead = await createLead(t, {});
+    assert.equal(lead.status, 200, lead.text);
+    const refusedUpdate = await updateLead(t, lead.body.data.id, { phone: 'not a phone', metaData: { stage: 'won' } });
+    assert.equal(refusedUpdate.status, 400, refusedUpdate.text);
+    assert.deepEqual(await pipelines(t), before);
+
+    // the pipeline exists now, without Won: refused requests do not add it back
+    assert.equal((await updateLead(t, lead.body.data.id, { metaData: { stage: 'engaged' } })).status, 200);
+    const pipeline = (await convocorePipeline(t))!;
+    assert.equal((await putStages(t, pipeline, pipeline.stages.filter((stage) => stage.name !== 'Won'))).status, 200);
+    const withoutWon = await pipelines(t);
+    assert.equal((await createLead(t, { phone: 'not a phone', metaData: { stage: 'won' } })).status, 400);
+    assert.equal((await updateLead(t, lead.body.data.id, { phone: 'not a phone', metaData: { stage: 'won' } })).status, 400);
+    // a duplicate is refused after the checks, when the lead is written
+    const duplicate = await createLead(t, { phone: lead.body.data.phone, metaData: { stage: 'won' } });
+    assert.equal(duplicate.status, 409, duplicate.text);
+    assert.deepEqual(await pipelines(t), withoutWon);
   });
 });

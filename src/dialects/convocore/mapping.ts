@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/database.ts';
 import { AppError, badRequest, notFound, type FieldIssue } from '../../http/errors.ts';
 import type { ActivityRow } from '../../modules/activities/store.ts';
 import { toActivityDto } from '../../modules/activities/service.ts';
@@ -89,15 +90,10 @@ function hotScoreOf(lead: LeadInput, currentScore: number): number | undefined {
 }
 
 /**
- * Convocore's lead fields as the leads module's; metaData's stage is resolved to a real
- * stage. `currentScore` is the lead's heat score (0 for a lead being created).
+ * Convocore's lead fields as the leads module's, but for metaData's stage (see stageWithin).
+ * `currentScore` is the lead's heat score (0 for a lead being created).
  */
-export async function toLeadFields(
-  ctx: AppContext,
-  principal: Principal,
-  lead: LeadInput,
-  currentScore: number,
-): Promise<LeadFields & { additionalInfo?: Record<string, unknown> }> {
+export function toLeadFields(lead: LeadInput, currentScore: number): LeadFields & { additionalInfo?: Record<string, unknown> } {
   const { stage, source, ...custom } = lead.metaData ?? ({} as Static<typeof MetaData>);
   return {
     email: lead.email,
@@ -108,9 +104,17 @@ export async function toLeadFields(
     hotScore: hotScoreOf(lead, currentScore),
     lastActivityDate: lead.lastActivityDate,
     source,
-    stageId: stage === undefined ? undefined : await stageIdFor(ctx, principal.organizationId, stage),
     additionalInfo: lead.metaData === undefined ? undefined : custom,
   };
+}
+
+/**
+ * metaData's stage as the real stage's id, found in the transaction that writes the lead
+ * (the stage may have to be made: a refused write makes none); undefined when not given.
+ */
+export function stageWithin(ctx: AppContext, principal: Principal, lead: LeadInput): ((tx: Queryable) => Promise<string>) | undefined {
+  const stage = lead.metaData?.stage;
+  return stage === undefined ? undefined : (tx) => stageIdFor(ctx, tx, principal.organizationId, stage);
 }
 
 // The leads module names fields by themselves; Convocore's issues name them inside `lead`.

@@ -12,7 +12,7 @@ import { findAgent } from '../../modules/agents/store.ts';
 import type { Principal } from '../../modules/auth/service.ts';
 import { createLead, deleteLead, listLeads, updateLeadWithin, type Lead } from '../../modules/leads/service.ts';
 import { useApiKeyAuth } from '../shared.ts';
-import { agentLead, checkDates, inConvocoreTerms, requireLeadAgent, toConvocoreLead, toLeadFields } from './mapping.ts';
+import { agentLead, checkDates, inConvocoreTerms, requireLeadAgent, stageWithin, toConvocoreLead, toLeadFields } from './mapping.ts';
 import {
   ConvocoreLead,
   CreateLeadBody,
@@ -58,14 +58,17 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const input = (request.body as Static<typeof CreateLeadBody>).lead;
         await requireAgent(principal, input.agentId);
         checkDates(input);
-        const fields = await toLeadFields(ctx, principal, input, 0);
+        const fields = toLeadFields(input, 0);
         const activities = input.crmActivities ?? [];
-        // the lead and its timeline are written together or not at all
+        // the lead, its stage and its timeline are written together or not at all
         const lead = await createLead(
           ctx,
           principal,
           { ...fields, agentId: input.agentId, source: fields.source ?? DEFAULT_SOURCE },
-          { alsoWrite: activities.length > 0 ? (tx, leadId) => upsertActivitiesWithin(ctx, tx, principal, leadId, activities) : undefined },
+          {
+            stageWithin: stageWithin(ctx, principal, input),
+            alsoWrite: activities.length > 0 ? (tx, leadId) => upsertActivitiesWithin(ctx, tx, principal, leadId, activities) : undefined,
+          },
         ).catch(inConvocoreTerms);
         return { success: true, message: 'Lead created successfully', data: await withTimeline(principal, await agentLead(ctx, principal, lead.id)) };
       },
@@ -115,11 +118,12 @@ export function convocoreDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const current = await agentLead(ctx, principal, request.params.id);
         requireLeadAgent(current, body.agentId);
         checkDates(body.lead);
-        const fields = await toLeadFields(ctx, principal, body.lead, current.hotScore);
-        // the lead and its timeline change together or not at all
+        const fields = toLeadFields(body.lead, current.hotScore);
+        const stage = stageWithin(ctx, principal, body.lead);
+        // the lead, its stage and its timeline change together or not at all
         await ctx.db
           .transaction(async (tx) => {
-            await updateLeadWithin(ctx, tx, principal, current.id, fields);
+            await updateLeadWithin(ctx, tx, principal, current.id, { ...fields, stageId: await stage?.(tx) });
             if (body.lead.crmActivities?.length) await upsertActivitiesWithin(ctx, tx, principal, current.id, body.lead.crmActivities);
           })
           .catch(inConvocoreTerms);

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.ts';
+import type { Queryable } from '../../db/database.ts';
 import { dialectStageId } from '../../modules/pipelines/service.ts';
 
 /**
@@ -37,7 +38,10 @@ export function convocoreStageOf(stageName: string | null): ConvocoreStage | und
 
 const PIPELINE = { dialect: 'convocore', name: 'Convocore', stages: Object.values(CONVOCORE_STAGES) };
 
-/** The id of the real stage behind a Convocore stage, making the pipeline (or a stage someone removed) when missing. */
-export function stageIdFor(ctx: AppContext, organizationId: string, stage: ConvocoreStage): Promise<string> {
-  return ctx.db.transaction((tx) => dialectStageId(ctx, tx, organizationId, PIPELINE, CONVOCORE_STAGES[stage]));
+/**
+ * The id of the real stage behind a Convocore stage, making the pipeline (or a stage someone
+ * removed) when missing, in the transaction that writes the lead.
+ */
+export function stageIdFor(ctx: AppContext, tx: Queryable, organizationId: string, stage: ConvocoreStage): Promise<string> {
+  return dialectStageId(ctx, tx, organizationId, PIPELINE, CONVOCORE_STAGES[stage]);
 }

@@ -181,6 +181,12 @@ export interface CreateLeadOptions {
   system?: boolean;
   /** more to write about the new lead in its creating transaction: if it fails, no lead is created */
   alsoWrite?: (tx: Queryable, leadId: string) => Promise<unknown>;
+  /**
+   * the lead's stage (in place of `stageId`) when finding it may write, e.g. a dialect's
+   * pipeline made on first use: found in the creating transaction, so a refused create keeps
+   * none of it
+   */
+  stageWithin?: (tx: Queryable) => Promise<string>;
 }
 
 export interface UpdateLeadOptions {
@@ -439,33 +445,36 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
   if (!options.system) await checkNewLeadCadence(ctx.db, organizationId, input, now);
   if (input.additionalInfo !== undefined) checkCustomFields(input.additionalInfo);
   const move = { stage: input.stageId ?? null, pipelineId: input.pipelineId ?? null };
-  const stage = checkStage(await findStage(ctx.db, organizationId, move.stage, move.pipelineId), move);
+  const stageWithin = options.stageWithin ?? (async () => move.stage);
   const dedupeKey =
     options.dedupeKey !== undefined ? options.dedupeKey : options.dedupe === 'allow' ? null : defaultDedupeKey(columns.phone, columns.email);
-  const hotScore =
-    columns.hot_score ??
-    heatScore({
-      replies: input.hasReplied ? 1 : 0,
-      lastActivityAt: columns.last_activity_date ?? null,
-      now,
-      stageProgress: stageProgress(stage),
-      completedMeetings: 0,
-    });
-  const row = {
-    ...columns,
-    name: columns.name ?? displayName(columns.first_name, columns.last_name),
-    owner_id: input.ownerId ?? actor.userId ?? null,
-    pipeline_id: stage.pipeline_id,
-    stage_id: stage.id,
-    additional_info: input.additionalInfo ?? {},
-    hot_score: hotScore,
-    hot_label: heatLabel(hotScore),
-    dedupe_key: dedupeKey,
-  };
   try {
     return toLead(
       await ctx.db.transaction(async (tx) => {
-        const lead = await insertLead(tx, { id: newId(now), organizationId, now, ...row });
+        const stage = checkStage(await findStage(tx, organizationId, await stageWithin(tx), move.pipelineId), move);
+        const hotScore =
+          columns.hot_score ??
+          heatScore({
+            replies: input.hasReplied ? 1 : 0,
+            lastActivityAt: columns.last_activity_date ?? null,
+            now,
+            stageProgress: stageProgress(stage),
+            completedMeetings: 0,
+          });
+        const lead = await insertLead(tx, {
+          id: newId(now),
+          organizationId,
+          now,
+          ...columns,
+          name: columns.name ?? displayName(columns.first_name, columns.last_name),
+          owner_id: input.ownerId ?? actor.userId ?? null,
+          pipeline_id: stage.pipeline_id,
+          stage_id: stage.id,
+          additional_info: input.additionalInfo ?? {},
+          hot_score: hotScore,
+          hot_label: heatLabel(hotScore),
+          dedupe_key: dedupeKey,
+        });
         await recordLeadCreated(tx, lead, actorOf(actor), newId(now), lead.source);
         await options.alsoWrite?.(tx, lead.id);
         return lead;
