@@ -204,6 +204,30 @@ describe('delivery retries', () => {
     assert.equal(twilio.created.filter((c) => c.idempotencyToken === message.idempotencyKey).length, 1);
   });
 
+  test('a retry whose backoff ends after the window closes waits for the next opening, its attempt not counted', async () => {
+    app.clock.set('2026-06-01T19:59:40Z'); // Monday, 20 s before the organization's 20:00 UTC close
+    const lead = await createLead(app, acme, { followUpConfig: { '1': { hours: 1, channel: 'text' } } });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    twilio.failNext(1, 503);
+    await runWorker();
+    let [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts, message.nextAttemptAt], ['failed', 1, '2026-06-01T20:00:10.000Z']);
+
+    app.clock.set('2026-06-01T20:00:10Z');
+    const created = twilio.created.length;
+    await runWorker();
+    assert.equal(twilio.created.length, created, 'nothing goes out after hours');
+    [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts, message.nextAttemptAt], ['queued', 1, '2026-06-02T09:00:00.000Z']);
+    assert.match(message.lastError, /503/);
+
+    app.clock.set('2026-06-02T09:00:00Z');
+    await runWorker();
+    [message] = await messagesOf(app, acme, lead._id);
+    assert.deepEqual([message.status, message.attempts], ['sent', 2]);
+    assert.equal(twilio.created.filter((c) => c.idempotencyToken === message.idempotencyKey).length, 1);
+  });
+
   test(`after ${MAX_DELIVERY_ATTEMPTS} failed attempts the message is dead`, async () => {
     twilio.failNext(MAX_DELIVERY_ATTEMPTS, 500);
     const { lead } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });

@@ -6,6 +6,9 @@ import { replyAddressOf } from '../modules/replies/service.ts';
 import { followCarrierStatus } from '../modules/webhooks-twilio/service.ts';
 import { sentMessageActivity, type SentMessage } from '../modules/messages/timeline.ts';
 import { claimOutbox, findMessage, recordDeliveryOutcomes, type ClaimedMessage, type DeliveryOutcome } from '../modules/messages/store.ts';
+import { nextOpening } from '../modules/followups/business-hours.ts';
+import { findLeadTouchContexts } from '../modules/followups/store.ts';
+import { sendWindowFor } from '../modules/followups/touch.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_BATCH = 100;
@@ -98,10 +101,30 @@ export async function deliverClaimed(ctx: AppContext, messages: DeliverableMessa
 }
 
 /**
+ * Automatic rows (no person asked for them) whose lead's sending window is closed now, each
+ * with the window's next opening. They were due inside it, but a retry's backoff, a lease
+ * taken over or a model's time writing the touch can carry them past its close.
+ */
+async function outsideWindow(ctx: AppContext, messages: ClaimedMessage[], now: Date): Promise<Map<string, Date>> {
+  const automatic = messages.filter((message) => message.created_by === null && !message.held_back);
+  const openings = new Map<string, Date>();
+  if (automatic.length === 0) return openings;
+  const leads = await findLeadTouchContexts(ctx.db, automatic.map((m) => ({ organizationId: m.organization_id, leadId: m.lead_id })));
+  const windows = new Map(leads.map((lead) => [`${lead.organization_id}:${lead.id}`, sendWindowFor(lead)]));
+  for (const message of automatic) {
+    const window = windows.get(`${message.organization_id}:${message.lead_id}`);
+    const opening = window && nextOpening(now, window);
+    if (opening && opening.getTime() > now.getTime()) openings.set(message.id, opening);
+  }
+  return openings;
+}
+
+/**
  * One delivery batch: claims due outbox rows under a lease (one short statement) and
- * delivers them (`deliverClaimed`). If the process dies in between, the rows stay `sending`
- * until the lease ends and are then claimed again and sent with the same key, which the
- * provider dedupes. Returns how many rows it handled.
+ * delivers them (`deliverClaimed`); automatic rows whose lead's window has closed meanwhile
+ * go back to the outbox for its next opening, their attempt not counted. If the process
+ * dies in between, the rows stay `sending` until the lease ends and are then claimed again
+ * and sent with the same key, which the provider dedupes. Returns how many rows it handled.
  */
 export async function deliverOnce(ctx: AppContext, options: { batchSize?: number } = {}): Promise<number> {
   const now = ctx.clock.now();
@@ -112,6 +135,24 @@ export async function deliverOnce(ctx: AppContext, options: { batchSize?: number
     options.batchSize ?? DEFAULT_DELIVERY_BATCH,
     MAX_DELIVERY_ATTEMPTS,
   );
-  await deliverClaimed(ctx, messages);
+  const openings = await outsideWindow(ctx, messages, now);
+  if (openings.size > 0) {
+    const waiting = messages.filter((message) => openings.has(message.id));
+    await recordDeliveryOutcomes(
+      ctx.db,
+      waiting.map((message) => ({
+        id: message.id,
+        claimedAttempts: message.attempts,
+        status: 'queued',
+        provider: null,
+        providerMessageId: null,
+        attempted: false,
+        nextAttemptAt: openings.get(message.id)!,
+        lastError: message.last_error,
+      })),
+      now,
+    );
+  }
+  await deliverClaimed(ctx, messages.filter((message) => !openings.has(message.id)));
   return messages.length;
 }

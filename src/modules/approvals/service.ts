@@ -33,14 +33,10 @@ const EMAIL_SUBJECT = 'Thanks for reaching out';
  * Queues each message for delivery at its lead's next sending-window opening (now, inside
  * it): an autopilot message is automatic, and an approved one is sent like a rep's message
  * without `overrideBusinessHours`. Answers, per message, the queued row, or undefined when
- * its lead is gone. The leads' windows are read in one statement per organization.
+ * its lead is gone. The leads' windows are read in one statement.
  */
 async function enqueue(tx: Queryable, messages: OutgoingMessage[], createdBy: string | null): Promise<Array<MessageRow | undefined>> {
-  const leads = new Map<string, TouchContextRow>();
-  for (const organizationId of new Set(messages.map((m) => m.organizationId))) {
-    const ids = messages.filter((m) => m.organizationId === organizationId).map((m) => m.leadId);
-    for (const lead of await findLeadTouchContexts(tx, organizationId, ids)) leads.set(lead.id, lead);
-  }
+  const leads = new Map<string, TouchContextRow>((await findLeadTouchContexts(tx, messages)).map((lead) => [lead.id, lead]));
   const queued: Array<MessageRow | undefined> = [];
   for (const message of messages) {
     const lead = leads.get(message.leadId);

@@ -82,18 +82,26 @@ export async function claimDueLeads(tx: Queryable, now: Date, limit: number): Pr
   return tx.query<DueLeadRow>(`FETCH ${limit} FROM due_leads`);
 }
 
-/** Leads of one organization with the same context, for sends outside the cadence (missing or deleted ones are left out). */
-export function findLeadTouchContexts(db: Queryable, organizationId: string, leadIds: string[]): Promise<TouchContextRow[]> {
+export interface LeadRef {
+  organizationId: string;
+  leadId: string;
+}
+
+/**
+ * Leads with the same context, for sends outside the cadence, each named with its own
+ * organization (missing or deleted ones are left out), in one statement.
+ */
+export function findLeadTouchContexts(db: Queryable, leads: LeadRef[]): Promise<TouchContextRow[]> {
   return db.query<TouchContextRow>(
     `SELECT ${TOUCH_CONTEXT_SELECT}, l.opted_out, l.is_ai_on ${TOUCH_CONTEXT_FROM}
-      WHERE l.organization_id = $1 AND l.id = ANY($2::text[]) AND l.deleted_at IS NULL`,
-    [organizationId, leadIds],
+      WHERE (l.organization_id, l.id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND l.deleted_at IS NULL`,
+    [leads.map((lead) => lead.organizationId), leads.map((lead) => lead.leadId)],
   );
 }
 
 /** One lead with that context, for a manual send (undefined when missing or deleted). */
 export async function findLeadTouchContext(db: Queryable, organizationId: string, leadId: string): Promise<TouchContextRow | undefined> {
-  return (await findLeadTouchContexts(db, organizationId, [leadId]))[0];
+  return (await findLeadTouchContexts(db, [{ organizationId, leadId }]))[0];
 }
 
 export interface LeadScheduleUpdate {
