@@ -36,6 +36,7 @@ import { promptRoutes } from './modules/prompts/routes.ts';
 import { userRoutes } from './modules/users/routes.ts';
 import { listenForUserChanges } from './modules/users/store.ts';
 import { messageRoutes } from './modules/messages/routes.ts';
+import { organizationRoutes } from './modules/organizations/routes.ts';
 import { strategyRoutes } from './modules/strategies/routes.ts';
 import { twilioWebhookRoutes } from './modules/webhooks-twilio/routes.ts';
 
@@ -109,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       useBearerAuth(api, ctx);
       await api.register(authRoutes(ctx));
       await api.register(userRoutes(ctx));
+      await api.register(organizationRoutes(ctx));
       await api.register(promptRoutes(ctx));
       await api.register(pipelineRoutes(ctx));
       await api.register(leadManagementRoutes(ctx));

@@ -1,0 +1,76 @@
+import { isSupportedCountry } from 'libphonenumber-js';
+import type { AppContext } from '../../context.ts';
+import { invalidField, notFound } from '../../http/errors.ts';
+import { isTimeZone, toClockTime } from '../agents/schedule-window.ts';
+import type { Principal } from '../auth/service.ts';
+import { validateFollowUpConfig } from '../followups/schedule.ts';
+import { requireAdmin } from '../users/service.ts';
+import { findOrganization, updateOrganizationSettings, type OrganizationRow, type OrganizationSettings } from './store.ts';
+
+export const ORGANIZATION_NOT_FOUND = 'Organization not found';
+
+export function toOrganizationDto(row: OrganizationRow) {
+  return {
+    _id: row.id,
+    name: row.name,
+    timezone: row.timezone,
+    defaultCountry: row.default_country,
+    sendWindowStart: toClockTime(row.send_window_start),
+    sendWindowEnd: toClockTime(row.send_window_end),
+    sendDays: row.send_days.map(Number),
+    longTermIntervalHours: row.long_term_interval_hours,
+    emailEnabled: row.email_enabled,
+    defaultFollowUpConfig: row.default_follow_up_config,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The caller's organization (it exists while its users do). */
+export async function getOrganization(ctx: AppContext, principal: Principal): Promise<OrganizationRow> {
+  const row = await findOrganization(ctx.db, principal.organizationId);
+  if (!row) throw notFound(ORGANIZATION_NOT_FOUND);
+  return row;
+}
+
+/**
+ * ADMIN only. The window, the timezone and the country are checked like an agent's business
+ * hours and like DEFAULT_COUNTRY; the default cadence like an agent's: its email steps need
+ * the organization's email, also when this change turns email off (call steps are allowed:
+ * voice is an agent's setting, and the organization has no switch for it). The row is locked
+ * from the read of the settings the change is checked against to the one UPDATE.
+ */
+export function changeOrganization(ctx: AppContext, principal: Principal, changes: Partial<OrganizationSettings>): Promise<OrganizationRow> {
+  requireAdmin(principal);
+  if (changes.timezone !== undefined && !isTimeZone(changes.timezone)) {
+    throw invalidField('timezone', 'must be a tz database time zone (e.g. America/New_York)');
+  }
+  if (changes.defaultCountry !== undefined && !isSupportedCountry(changes.defaultCountry)) {
+    throw invalidField('defaultCountry', 'must be a two-letter country code such as US or GB');
+  }
+  return ctx.db.transaction(async (tx) => {
+    const current = await findOrganization(tx, principal.organizationId, true);
+    if (!current) throw notFound(ORGANIZATION_NOT_FOUND);
+    if (changes.sendWindowStart !== undefined || changes.sendWindowEnd !== undefined) {
+      const start = changes.sendWindowStart ?? toClockTime(current.send_window_start);
+      const end = changes.sendWindowEnd ?? toClockTime(current.send_window_end);
+      if (start >= end) throw invalidField('sendWindowEnd', 'must be later than sendWindowStart');
+    }
+    if (changes.defaultFollowUpConfig !== undefined || changes.emailEnabled !== undefined) {
+      const cadence = changes.defaultFollowUpConfig === undefined ? current.default_follow_up_config : changes.defaultFollowUpConfig;
+      if (cadence) {
+        validateFollowUpConfig(
+          cadence,
+          {
+            useStrategiesForFollowUps: true,
+            agentVoiceEnabled: true,
+            agentEmailEnabled: true,
+            organizationEmailEnabled: changes.emailEnabled ?? current.email_enabled,
+          },
+          'defaultFollowUpConfig',
+        );
+      }
+    }
+    return updateOrganizationSettings(tx, current.id, changes, ctx.clock.now());
+  });
+}
