@@ -9,6 +9,7 @@ import {
   updateLead,
 } from '../src/modules/leads/service.ts';
 import { SEARCH_WINDOW } from '../src/modules/leads/store.ts';
+import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
 import { addUser, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 
 let app: TestApp;
@@ -591,5 +592,20 @@ describe('a lead created with a cadence', () => {
 
     const good = await createLead({ useStrategiesForFollowUps: true, followUpConfig: { '1': { hours: 2, channel: 'text', strategyIds: 'auto' } }, followUpStep: 1 });
     assert.equal(good.followUpStep, 1);
+  });
+
+  test('is timed as the same PATCH would time it, and the worker fires the step when it comes due', async () => {
+    app.clock.set('2026-06-01T12:00:00Z'); // a Monday, inside the default window
+    const timed = await createLead({ followUpConfig: { '1': { hours: 2, channel: 'text' } }, followUpStep: 1 });
+    assert.deepEqual([timed.followUpStep, timed.nextFollowUpAt], [1, '2026-06-01T14:00:00.000Z']);
+    const longTerm = await createLead({ followUpStep: -2 });
+    assert.deepEqual([longTerm.followUpStep, longTerm.nextFollowUpAt], [-2, '2026-07-01T12:00:00.000Z']); // 720 h
+    const stopped = await createLead({ followUpConfig: { '1': { hours: 2, channel: 'text' } }, followUpStep: -1 });
+    assert.deepEqual([stopped.followUpStep, stopped.nextFollowUpAt], [-1, null]);
+
+    app.clock.set('2026-06-01T14:00:00Z');
+    while ((await runDispatcherOnce(app.ctx)) > 0);
+    const messages = await app.request('GET', `/api/leads/${timed._id}/messages`, { token: admin.token });
+    assert.deepEqual(messages.body.data.map((m: { origin: string; followUpStep: number }) => [m.origin, m.followUpStep]), [['follow_up', 1]]);
   });
 });

@@ -59,11 +59,11 @@ export async function followUpColumns(
 }
 
 /**
- * The same rules for a lead created with a cadence: its followUpConfig must suit its agent
- * and organization, and its followUpStep must be a step of the cadence it will follow (or
- * -1, -2), so a create cannot store what the same PATCH would refuse.
+ * The same rules for a lead created with a cadence, as a PATCH of a lead that had none: its
+ * followUpConfig must suit its agent and organization, its followUpStep must be a step of
+ * the cadence it will follow (or -1, -2), and that step is timed from now — so a create
+ * neither stores what the same PATCH would refuse nor leaves a step that never comes due.
  */
-export async function checkNewLeadCadence(db: Queryable, organizationId: string, lead: FollowUpPatch, now: Date): Promise<void> {
-  if ((lead.followUpConfig === undefined || lead.followUpConfig === null) && (lead.followUpStep === undefined || lead.followUpStep === null)) return;
-  await followUpColumns(db, organizationId, { agent_id: null, follow_up_step: null, follow_up_config: null, use_strategies_for_follow_ups: false }, lead, now);
+export function newLeadFollowUpColumns(db: Queryable, organizationId: string, lead: FollowUpPatch, now: Date): Promise<LeadColumns> {
+  return followUpColumns(db, organizationId, { agent_id: null, follow_up_step: null, follow_up_config: null, use_strategies_for_follow_ups: false }, lead, now);
 }

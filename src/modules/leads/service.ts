@@ -31,7 +31,7 @@ import { isId, newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import type { Principal } from '../auth/service.ts';
 import { findOrganization } from '../organizations/store.ts';
-import { checkNewLeadCadence, followUpColumns } from './follow-up-patch.ts';
+import { followUpColumns, newLeadFollowUpColumns } from './follow-up-patch.ts';
 import { heatLabel, heatScore, stageProgress, type HotLabel } from './heat.ts';
 import {
   existingReferences,
@@ -441,8 +441,10 @@ function customFieldsBoundsError(error: unknown): AppError | undefined {
 export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLead, options: CreateLeadOptions = {}): Promise<Lead> {
   const organizationId = actor.organizationId;
   const now = ctx.clock.now();
-  const columns = await columnsFor(ctx, ctx.db, organizationId, input, options.system ?? false);
-  if (!options.system) await checkNewLeadCadence(ctx.db, organizationId, input, now);
+  const columns = {
+    ...(await columnsFor(ctx, ctx.db, organizationId, input, options.system ?? false)),
+    ...(options.system ? {} : await newLeadFollowUpColumns(ctx.db, organizationId, input, now)),
+  };
   if (input.additionalInfo !== undefined) checkCustomFields(input.additionalInfo);
   const move = { stage: input.stageId ?? null, pipelineId: input.pipelineId ?? null };
   const stageWithin = options.stageWithin ?? (async () => move.stage);
