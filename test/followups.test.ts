@@ -170,6 +170,7 @@ describe('business hours', () => {
     assert.equal(state.follow_up_step, 1);
     const shown = await app.request('GET', `/api/leads/${lead._id}`, { token: org.token });
     assert.equal(shown.body.data.nextFollowUpAt, opening.toISOString());
+    assert.equal(shown.body.data.followUpDeferredUntil, opening.toISOString());
 
     app.clock.set(opening);
     await runWorker();
@@ -178,6 +179,8 @@ describe('business hours', () => {
     assert.equal(state.follow_up_step, 2);
     assert.equal(state.follow_up_deferred_until, null);
     assert.deepEqual(state.next_follow_up_at, later(24));
+    const fired = await app.request('GET', `/api/leads/${lead._id}`, { token: org.token });
+    assert.deepEqual([fired.body.data.nextFollowUpAt, fired.body.data.followUpDeferredUntil], [later(24).toISOString(), null]);
   });
 
   test("the lead's own timezone wins over the organization's", async () => {

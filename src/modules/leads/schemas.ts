@@ -105,6 +105,10 @@ export const LeadDto = Type.Object({
   followUpConfig: Type.Unknown(),
   followUpStep: Nullable(Type.Integer()),
   nextFollowUpAt: Nullable(Timestamp),
+  followUpDeferredUntil: Nullable({
+    ...Timestamp,
+    description: 'set while a due touch waits for the sending window to open (then equal to nextFollowUpAt); null otherwise',
+  }),
   useStrategiesForFollowUps: Type.Boolean(),
   version: Type.Integer(),
   createdAt: Timestamp,

@@ -115,6 +115,7 @@ export interface Lead {
   followUpConfig: unknown;
   followUpStep: number | null;
   nextFollowUpAt: Date | null;
+  followUpDeferredUntil: Date | null;
   useStrategiesForFollowUps: boolean;
   dedupeKey: string | null;
   version: number;
@@ -231,6 +232,7 @@ export function toLead(row: LeadRow): Lead {
     followUpConfig: row.follow_up_config,
     followUpStep: row.follow_up_step,
     nextFollowUpAt: row.next_follow_up_at,
+    followUpDeferredUntil: row.follow_up_deferred_until,
     useStrategiesForFollowUps: row.use_strategies_for_follow_ups,
     dedupeKey: row.dedupe_key,
     version: row.version,

@@ -34,6 +34,7 @@ export interface LeadRow {
   follow_up_config: unknown;
   follow_up_step: number | null;
   next_follow_up_at: Date | null;
+  follow_up_deferred_until: Date | null;
   use_strategies_for_follow_ups: boolean;
   dedupe_key: string | null;
   version: number;
