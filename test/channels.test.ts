@@ -125,6 +125,34 @@ describe('Twilio-compatible SMS and calls', () => {
     assert.equal(voicemailCall.params.MachineDetection, 'DetectMessageEnd');
     assert.equal(voicemail.messages[0].voicemailEnabled, true);
   });
+
+  test("a call or email step the lead's agent does not speak on is skipped, not sent (the organization's default cadence, or a channel given up later)", async () => {
+    const org = await registerOrganization(app, 'Quiet agents');
+    const defaults = await app.request('PATCH', '/api/organization', {
+      token: org.token,
+      body: { defaultFollowUpConfig: { '1': { hours: 1, channel: 'call' }, '2': { hours: 1, channel: 'email' }, '3': { hours: 1, channel: 'text' } } },
+    });
+    assert.equal(defaults.status, 200, defaults.text);
+    const agent = (await app.request('POST', '/api/agents', { token: org.token, body: { name: 'Texter' } })).body.data;
+    assert.deepEqual([agent.voiceEnabled, agent.emailEnabled], [false, false]);
+    app.clock.set('2026-06-01T12:00:00Z');
+    const lead = await createLead(app, org, { agentId: agent._id, email: 'quiet@example.com' });
+    await scheduleLead(app, lead._id, 1, app.clock.now());
+    const created = twilio.created.length;
+    const mailed = smtp.received.length;
+    for (let step = 1; step <= 3; step++) {
+      await runWorker();
+      app.clock.advance(HOUR);
+    }
+    const messages = await messagesOf(app, org, lead._id);
+    assert.deepEqual(messages.map((m) => [m.channel, m.status, m.lastError]), [
+      ['call', 'skipped', "the lead's agent does not make calls"],
+      ['email', 'skipped', "email is disabled for the lead's agent"],
+      ['text', 'sent', null],
+    ]);
+    assert.deepEqual(twilio.created.slice(created).map((c) => c.resource), ['Messages']);
+    assert.equal(smtp.received.length, mailed);
+  });
 });
 
 describe('SMTP email', () => {

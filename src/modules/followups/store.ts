@@ -29,6 +29,9 @@ export interface DueLeadRow {
   org_send_days: number[];
   long_term_interval_hours: number;
   org_email_enabled: boolean;
+  /** null when the lead has no agent */
+  agent_voice_enabled: boolean | null;
+  agent_email_enabled: boolean | null;
   campaign_timezone: string | null;
   campaign_hours_start: string | null;
   campaign_hours_end: string | null;
@@ -39,6 +42,7 @@ const TOUCH_CONTEXT_SELECT = `l.id, l.organization_id, l.first_name, l.last_name
             l.follow_up_config, l.follow_up_step, l.next_follow_up_at, l.use_strategies_for_follow_ups, l.campaign_id,
             a.follow_up_config AS agent_config, a.timezone AS agent_timezone, a.send_window_start::text AS agent_window_start,
             a.send_window_end::text AS agent_window_end, a.send_days AS agent_send_days,
+            a.voice_enabled AS agent_voice_enabled, a.email_enabled AS agent_email_enabled,
             o.default_follow_up_config AS org_config, o.timezone AS org_timezone, o.send_window_start::text AS org_window_start,
             o.send_window_end::text AS org_window_end, o.send_days AS org_send_days, o.long_term_interval_hours,
             o.email_enabled AS org_email_enabled,

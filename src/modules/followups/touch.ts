@@ -70,11 +70,16 @@ export function planDueTouch(lead: DueLeadRow, now: Date): DueTouch {
   };
 }
 
+// A cadence is checked against the agent's channels when it is written, but a channel the
+// agent gave up later, or the organization's default cadence (written for every agent), can
+// still reach a touch: it is skipped, as the agent does not speak on that channel.
 function unreachableReason(lead: DueLeadRow, touch: FollowUpStep): string | undefined {
   if (touch.channel === 'email') {
     if (!lead.org_email_enabled) return 'email is disabled for the organization';
+    if (lead.agent_email_enabled === false) return "email is disabled for the lead's agent";
     return lead.email ? undefined : 'the lead has no email address';
   }
+  if (touch.channel === 'call' && lead.agent_voice_enabled === false) return "the lead's agent does not make calls";
   return lead.phone ? undefined : 'the lead has no phone number';
 }
 
