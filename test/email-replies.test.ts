@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { startInboundSmtp, type InboundSmtp } from '../src/modules/inbound/smtp.ts';
@@ -94,6 +95,16 @@ describe('email replies', () => {
     await send(reply);
     await send(reply);
     assert.equal((await messagesOf(app, acme, lead._id)).filter((m) => m.direction === 'inbound').length, 1);
+  });
+
+  test('a reply with a Message-ID of any length is accepted, and its redelivery is still stored once', async () => {
+    const { lead, email, replyTo } = await leadEmailed();
+    const reply = { from: email, to: replyTo, subject: 'Re', text: 'Tell me more.', messageId: `<${randomBytes(4_000).toString('hex')}@client.example.com>` };
+    await send(reply);
+    await send(reply);
+    const replies = (await messagesOf(app, acme, lead._id)).filter((m) => m.direction === 'inbound');
+    assert.deepEqual(replies.map((m) => m.content), ['Tell me more.']);
+    assert.equal((await leadRow(app, lead._id)).has_replied, true);
   });
 
   test('UNSUBSCRIBE as the reply opts the lead out and cancels everything pending', async () => {

@@ -96,6 +96,15 @@ export function replyAddressOf(ctx: Pick<AppContext, 'config' | 'tokens'>, messa
   return domain ? replyAddress(messageId, ctx.tokens.tag(REPLY_TAG, messageId), domain) : undefined;
 }
 
+/** Longer Message-IDs are stored as their digest: the id is indexed, and a sender may send any length. */
+const MAX_STORED_MESSAGE_ID = 200;
+
+/** What makes a redelivered mail the same reply: its Message-ID, else its sender and text. */
+function emailProviderId(mail: ParsedLeadEmail): string {
+  if (mail.messageId && mail.messageId.length <= MAX_STORED_MESSAGE_ID) return mail.messageId;
+  return createHash('sha256').update(mail.messageId ?? `${mail.from}\n${mail.subject}\n${mail.text}`).digest('hex');
+}
+
 /**
  * An email reply to one of our messages: recorded on the lead like an SMS reply (cadence
  * stopped, opt-out keyword honoured, pending touches canceled), then answered in the
@@ -115,7 +124,7 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
       from: mail.from ?? '',
       to,
       provider: 'smtp',
-      providerMessageId: mail.messageId ?? createHash('sha256').update(`${mail.from}\n${mail.subject}\n${mail.text}`).digest('hex'),
+      providerMessageId: emailProviderId(mail),
       optOut,
       now,
     }),
