@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
@@ -9,5 +10,18 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   if (config.databaseUrl) return openPostgres({ url: config.databaseUrl });
   const directory = path.join(config.dataDir, 'pglite');
   await mkdir(directory, { recursive: true });
-  return openPglite(directory);
+  const release = await lockDataDir(config.dataDir);
+  try {
+    const db = await openPglite(directory);
+    return {
+      ...db,
+      async close() {
+        await db.close();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { spawnWorker, waitFor, type WorkerProcess } from './support/worker-processes.ts';
+
+// every process here runs on the embedded database, whatever database the suite runs on
+const embedded = (dataDir: string) => ({ DATABASE_URL: '', DATA_DIR: dataDir, PORT: '0', INBOUND_SMTP_PORT: '0', LOG_LEVEL: 'info' });
+
+/** The process's exit code, or 'running' if it has not exited within 30 s. */
+async function exitCode(process: WorkerProcess): Promise<number | null | 'running'> {
+  if (process.child.exitCode !== null) return process.child.exitCode;
+  let timer: NodeJS.Timeout | undefined;
+  const exit = new Promise<number | null>((resolve) => process.child.once('exit', (code) => resolve(code)));
+  const timeout = new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), 30_000)));
+  try {
+    return await Promise.race([exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('the embedded database belongs to one process', () => {
+  let dataDir: string;
+  const started: WorkerProcess[] = [];
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'openlead-lock-'));
+  });
+  after(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('a second process on the same DATA_DIR refuses to start and names the owner; the owner is untouched', async () => {
+    const first = spawnWorker(embedded(dataDir), 'api');
+    started.push(first);
+    assert.ok(await waitFor(async () => first.output().includes('openlead started'), 60_000, 100), first.output());
+
+    const second = spawnWorker(embedded(dataDir), 'api');
+    started.push(second);
+    const code = await exitCode(second);
+    assert.ok(code !== 'running' && code !== 0, `the second process exited with ${code}`);
+    assert.match(second.output(), new RegExp(`in use by process ${first.child.pid}`));
+    assert.equal(first.child.exitCode, null, 'the owner still runs');
+
+    await first.stop();
+    assert.equal(existsSync(path.join(dataDir, 'openlead.pid')), false, 'a clean stop releases the lock');
+    const third = spawnWorker(embedded(dataDir), 'api');
+    started.push(third);
+    assert.ok(await waitFor(async () => third.output().includes('openlead started'), 60_000, 100), third.output());
+    await third.stop();
+  });
+
+  test('a lock left by a process that is gone (a crash) is taken over', async () => {
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    await writeFile(path.join(dataDir, 'openlead.pid'), String(gone.pid));
+    const next = spawnWorker(embedded(dataDir), 'api');
+    started.push(next);
+    assert.ok(await waitFor(async () => next.output().includes('openlead started'), 60_000, 100), next.output());
+    await next.stop();
+  });
+});
