@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
 
@@ -31,6 +32,11 @@ export interface Config {
   workerPollMs: number;
   /** Seconds between vacuum/analyze passes over the embedded PGlite database (0: none); PostgreSQL has autovacuum. */
   pgliteMaintenanceSeconds: number;
+  /**
+   * How long a stopping process waits for work in flight (worker batches, HTTP requests,
+   * SMTP sessions, background answers) before it closes the database and exits anyway.
+   */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -38,8 +44,9 @@ export class ConfigError extends Error {}
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // decimal digits only: Number() would also read "0x10", "1e3", " 8 " and "0b1"
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
@@ -59,6 +66,74 @@ function country(raw: string | undefined): string {
   return raw;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(raw: string | undefined): string {
+  if (!raw) return 'info';
+  const level = raw.toLowerCase();
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return level;
+}
+
+/**
+ * A URL setting: parsed, written `<scheme>://…` with one of `schemes`, and naming a host
+ * (DATABASE_URL may leave it to a `?host=` socket directory). A `secret` one (it may carry
+ * a password) is never repeated in the error.
+ */
+function url(env: NodeJS.ProcessEnv, name: string, schemes: string[], options: { secret?: boolean; hostOptional?: boolean } = {}): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // reported below
+  }
+  const scheme = parsed?.protocol.slice(0, -1) ?? '';
+  const valid = parsed && schemes.includes(scheme) && raw.toLowerCase().startsWith(`${scheme}://`) && (parsed.hostname !== '' || options.hostOptional);
+  if (!valid) {
+    const expected = schemes.map((s) => `${s}://`).join(' or ');
+    throw new ConfigError(`${name} must be a URL starting with ${expected}${options.secret ? '' : `, got "${raw}"`}`);
+  }
+  return raw;
+}
+
+const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+function domain(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  if (raw.length > 253 || !raw.split('.').every((label) => DOMAIN_LABEL.test(label))) {
+    throw new ConfigError(`${name} must be a domain name such as replies.example.com, got "${raw}"`);
+  }
+  return raw;
+}
+
+function host(raw: string | undefined): string {
+  if (!raw) return '127.0.0.1';
+  // an IP address must be a valid one (999.1.1.1 is not); anything else is a host name
+  const valid = /^[0-9.]+$/.test(raw) || raw.includes(':') ? isIP(raw) !== 0 : /^[a-z0-9._-]+$/i.test(raw);
+  if (!valid) throw new ConfigError(`HOST must be an IP address or a host name, got "${raw}"`);
+  return raw;
+}
+
+const TWILIO_REQUIRED = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+const TWILIO_NAMES = 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM';
+
+/** Twilio is all or nothing: half a configuration would send texts and calls to the log channel unnoticed. */
+function twilio(env: NodeJS.ProcessEnv): Config['twilio'] {
+  const baseUrl = url(env, 'TWILIO_BASE_URL', ['http', 'https']);
+  const missing = TWILIO_REQUIRED.filter((name) => !env[name]);
+  if (missing.length === TWILIO_REQUIRED.length) {
+    if (baseUrl) throw new ConfigError(`TWILIO_BASE_URL is set but ${TWILIO_NAMES} are not`);
+    return undefined;
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(`${TWILIO_NAMES} must be set together (or none of them), but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`);
+  }
+  return { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, from: env.TWILIO_FROM!, baseUrl: baseUrl ?? 'https://api.twilio.com' };
+}
+
 function roles(raw: string | undefined): Role[] {
   if (!raw || raw === 'all') return ['api', 'worker', 'inbound'];
   const list = raw.split(',').map((r) => r.trim());
@@ -71,37 +146,30 @@ function roles(raw: string | undefined): Role[] {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const twilioSid = env.TWILIO_ACCOUNT_SID;
   const openaiKey = env.OPENAI_API_KEY;
+  const openaiBaseUrl = url(env, 'OPENAI_BASE_URL', ['http', 'https']);
   return {
-    host: env.HOST || '127.0.0.1',
+    host: host(env.HOST),
     port: integer(env, 'PORT', 2212, 0, 65535),
     dataDir: path.resolve(env.DATA_DIR || './data'),
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql'], { secret: true, hostOptional: true }),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     authCacheSeconds: integer(env, 'AUTH_CACHE_SECONDS', 60, 0, 3600),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env.LOG_LEVEL),
     roles: roles(env.ROLE),
     defaultCountry: country(env.DEFAULT_COUNTRY),
     inboundSmtpPort: integer(env, 'INBOUND_SMTP_PORT', 2525, 0, 65535),
-    smtpUrl: env.SMTP_URL || undefined,
+    smtpUrl: url(env, 'SMTP_URL', ['smtp', 'smtps'], { secret: true }),
     smtpFrom: env.SMTP_FROM || 'OpenLead <no-reply@openlead.local>',
-    replyEmailDomain: env.REPLY_EMAIL_DOMAIN || undefined,
-    twilio: twilioSid
-      ? {
-          accountSid: twilioSid,
-          authToken: env.TWILIO_AUTH_TOKEN || '',
-          from: env.TWILIO_FROM || '',
-          baseUrl: env.TWILIO_BASE_URL || 'https://api.twilio.com',
-        }
-      : undefined,
-    publicUrl: env.PUBLIC_URL || undefined,
+    replyEmailDomain: domain(env, 'REPLY_EMAIL_DOMAIN'),
+    twilio: twilio(env),
+    publicUrl: url(env, 'PUBLIC_URL', ['http', 'https']),
     openai: openaiKey
       ? {
-          baseUrl: env.OPENAI_BASE_URL || undefined,
+          baseUrl: openaiBaseUrl,
           apiKey: openaiKey,
           model: env.OPENAI_MODEL || 'gpt-4o-mini',
           timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 20000, 100, 600000),
@@ -109,5 +177,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     workerPollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 600000),
     pgliteMaintenanceSeconds: integer(env, 'PGLITE_MAINTENANCE_SECONDS', 60, 0, 86400),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600000),
   };
 }
