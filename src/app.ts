@@ -49,6 +49,11 @@ export interface AppOptions {
 export interface App {
   server: FastifyInstance;
   ctx: AppContext;
+  /**
+   * The process is shutting down: from now on `/readyz` answers 503, so a load balancer or
+   * orchestrator stops sending work here (`server.close()` then refuses the rest).
+   */
+  markShuttingDown(): void;
 }
 
 // The router refuses some URLs before any scope sees them (a broken %-escape); they still
@@ -102,7 +107,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // The root scope answers unknown paths (outside every surface) in the native envelope.
   useErrorEnvelope(server, renderNativeError);
-  await server.register(healthRoutes(ctx));
+  let shuttingDown = false;
+  await server.register(async (health) => {
+    // only the health routes' scope: no other request pays for this hook
+    health.addHook('onRequest', async (request, reply) => {
+      if (shuttingDown && request.routeOptions.url === '/readyz') return reply.status(503).send({ status: 'shutting down', database: db.kind });
+    });
+    await health.register(healthRoutes(ctx));
+  });
 
   await server.register(
     async (api) => {
@@ -144,5 +156,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
     server.addHook('onClose', async () => stopListening());
   }
-  return { server, ctx };
+  return { server, ctx, markShuttingDown: () => void (shuttingDown = true) };
 }

@@ -16,6 +16,20 @@ describe('service surface', () => {
     assert.equal(ready.body.status, 'ready');
   });
 
+  test('once shutdown begins, /readyz answers 503 (the database still answers) while /healthz stays ok', async () => {
+    const stopping = await startApp();
+    try {
+      assert.equal((await stopping.request('GET', '/readyz')).status, 200);
+      stopping.markShuttingDown();
+      const ready = await stopping.request('GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.deepEqual(ready.body, { status: 'shutting down', database: stopping.db.kind });
+      assert.equal((await stopping.request('GET', '/healthz')).status, 200);
+    } finally {
+      await stopping.close();
+    }
+  });
+
   test('openapi.json documents the routes and /docs serves a page', async () => {
     const spec = await app.request('GET', '/openapi.json');
     assert.equal(spec.status, 200);
