@@ -1,4 +1,5 @@
-import { simpleParser, type AddressObject, type EmailAddress } from 'mailparser';
+import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from 'mailparser';
+import { badRequest } from '../../http/errors.ts';
 import { completeNames, contactFromFields, normalizeKey, type IncomingContact } from '../intake/contact.ts';
 
 export interface ParsedLeadEmail {
@@ -52,9 +53,18 @@ export function contactFromEmail(mail: {
   return contact;
 }
 
-/** Parses a raw MIME message (RFC 822) into the lead it announces. */
+/**
+ * Parses a raw MIME message (RFC 822) into the lead it announces. A message the parser
+ * refuses (its limits on MIME nesting and header size, a broken structure) is the sender's
+ * fault: 400, never a 500 or a temporary SMTP failure the sender would retry for ever.
+ */
 export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEmail> {
-  const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  } catch (error) {
+    throw badRequest(`The message cannot be parsed: ${error instanceof Error ? error.message : 'malformed MIME'}`);
+  }
   return {
     contact: contactFromEmail({ text: mail.text, from: addresses(mail.from)[0], replyTo: addresses(mail.replyTo)[0] }),
     subject: mail.subject || undefined,
