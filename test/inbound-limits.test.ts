@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
+import type { Database } from '../src/db/database.ts';
 import { startInboundSmtp, type InboundSmtp } from '../src/modules/inbound/smtp.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
-import { createConfiguration } from './support/intake.ts';
+import { createConfiguration, leadRow } from './support/intake.ts';
 
 // Refused inbound input (webhook, hosted inbound mail, SMTP) gets a client error and writes
 // nothing; nothing one request or connection sends is held without bound.
@@ -47,13 +48,103 @@ async function writesNothing(act: () => Promise<void>): Promise<void> {
   assert.equal(fake.requests.length, modelCalls, 'the model was not asked');
 }
 
+const webhook = (body: Record<string, unknown>) => app.request('POST', '/api/webhook/outreach', { token: apiKey, body });
 const inbound = (raw: string | Buffer, query = '') =>
   app.request('POST', `/api/inbound/email${query}`, { token: apiKey, raw, headers: { 'content-type': 'message/rfc822' } });
 const transportTo = (port: number) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+const fields = (prefix: string, count: number, value = 'v') => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, value]));
 const mime = (headers: string[], body: string) => [...headers, '', body].join('\r\n');
 
 let phoneCounter = 100;
 const nextPhone = () => `+1212556${String(phoneCounter++).padStart(4, '0')}`;
+
+describe('custom fields past the bounds of a lead', () => {
+  test('a webhook merging fields into an existing lead past 200 keys or 64 KiB is 400 naming customFields; nothing is written, not even a model trace', async () => {
+    // no starter message and re-contact allowed: the model would write a first message for the existing lead
+    const config = await createConfiguration(app, admin, { allowRecontact: true });
+    const first = await webhook({ configurationId: config._id, email: 'keys@example.com', ...fields('a', 150) });
+    assert.equal(first.status, 200, first.text);
+    await writesNothing(async () => {
+      const res = await webhook({ configurationId: config._id, email: 'keys@example.com', ...fields('b', 100) });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.success, false);
+      assert.match(res.body.error, /^customFields may have at most 200 keys/);
+      assert.equal(res.body.details[0].field, 'customFields');
+    });
+
+    assert.equal((await webhook({ configurationId: config._id, email: 'bytes@example.com', x1: 'z'.repeat(40_000) })).status, 200);
+    await writesNothing(async () => {
+      const res = await webhook({ configurationId: config._id, email: 'bytes@example.com', x2: 'z'.repeat(40_000) });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, /customFields/);
+    });
+  });
+
+  test('a new lead whose fields fit as JSON text but not as the stored JSONB text is 400, not 500', async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: 'Hi' });
+    // 65,441 bytes of JSON.stringify; the JSONB text spends two more bytes per key (": " and ", ")
+    const body = { configurationId: config._id, email: 'wide@example.com', ...fields('k', 190, 'v'.repeat(335)) };
+    await writesNothing(async () => {
+      const res = await webhook(body);
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, /customFields/);
+    });
+  });
+
+  test('over SMTP the mail that would take its lead past the bounds is refused for good (550), not retried (451)', async () => {
+    await createConfiguration(app, admin, { inboundEmail: 'bounds@inbound.example.com', starterMessage: 'Hi {{firstName}}' });
+    const mail = (round: number) => ({
+      from: 'Pat <pat@example.com>',
+      to: 'bounds@inbound.example.com',
+      subject: 'lead',
+      text: Array.from({ length: 100 }, (_, i) => `Field ${round} ${i}: value`).join('\n'),
+    });
+    await transportTo(smtp.port).sendMail(mail(1));
+    await transportTo(smtp.port).sendMail(mail(2)); // 200 keys: the most a lead keeps
+    await writesNothing(() =>
+      assert.rejects(transportTo(smtp.port).sendMail(mail(3)), (error: any) => {
+        assert.equal(error.responseCode, 550);
+        assert.match(error.response, /customFields/);
+        return true;
+      }),
+    );
+  });
+
+  test('fields merged by a concurrent intake after the check: the CHECK refuses the write, 550, and the trace of the model call is removed', async () => {
+    await createConfiguration(app, admin, { inboundEmail: 'race@inbound.example.com', allowRecontact: true });
+    const phone = nextPhone();
+    const first = await webhook({ configurationId: (await createConfiguration(app, admin, { starterMessage: 'Hi' }))._id, phoneNumber: phone, ...fields('a', 100) });
+    assert.equal(first.status, 200, first.text);
+    const leadId = first.body.data.contactId;
+    let raced = false;
+    const racing: Database = {
+      ...app.db,
+      transaction: async (work) => {
+        if (!raced) {
+          raced = true;
+          await app.db.query('UPDATE leads SET additional_info = additional_info || $2::jsonb WHERE id = $1', [leadId, JSON.stringify(fields('c', 60))]);
+        }
+        return app.db.transaction(work);
+      },
+    };
+    const listener = await startInboundSmtp({ ...app.ctx, db: racing }, { host: '127.0.0.1', port: 0 });
+    const traces = async () => (await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ai_traces'))[0].n;
+    const tracesBefore = await traces();
+    const modelCalls = fake.requests.length;
+    try {
+      const text = [`Phone: ${phone}`, ...Array.from({ length: 60 }, (_, i) => `Extra ${i}: value`)].join('\n');
+      await assert.rejects(transportTo(listener.port).sendMail({ from: 'race@example.com', to: 'race@inbound.example.com', subject: 'lead', text }), (error: any) => {
+        assert.equal(error.responseCode, 550);
+        return true;
+      });
+    } finally {
+      await listener.stop();
+    }
+    assert.equal(fake.requests.length, modelCalls + 1, 'the model was asked before the write');
+    assert.equal(await traces(), tracesBefore, 'its trace did not stay');
+    assert.equal(Object.keys((await leadRow(app, leadId)).additional_info).length, 160, 'only the concurrent merge is kept');
+  });
+});
 
 describe('malformed MIME', () => {
   let nested = 'Phone: +12125550115';

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { AppError, badRequest } from '../../http/errors.ts';
+import { AppError, badRequest, invalidField } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import { renderTemplate, type TemplateLead } from '../../lib/template.ts';
@@ -8,12 +8,14 @@ import { conversationOf } from '../ai/conversation.ts';
 import { sendOrHold, type OutgoingMessage } from '../approvals/service.ts';
 import { dueAt, firstStep, resolveCadence, type FollowUpConfig } from '../followups/schedule.ts';
 import type { RoutingConfiguration } from '../lead-management/service.ts';
-import { checkCustomFields, defaultDedupeKey } from '../leads/service.ts';
+import { CUSTOM_FIELD_LIMITS, checkCustomFields, customFieldsBoundsError, defaultDedupeKey } from '../leads/service.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import { insertApplications, type ApplicationRecord } from '../applications/store.ts';
 import type { IncomingContact } from './contact.ts';
 import {
+  customFieldsPastBounds,
+  deleteTraces,
   findLeadsByContacts,
   insertIntakes,
   insertLeads,
@@ -44,6 +46,10 @@ export type RowOutcome = { ok: true; result: RoutingResult } | { ok: false; erro
 export const DEFAULT_FIRST_TOUCH = 'Hi {{firstName}}, thanks for your interest! When would be a good time to talk?';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The custom fields would take the lead past what the leads table keeps (an existing lead's own fields count). */
+const pastBoundsError = () =>
+  invalidField('customFields', `may have at most ${CUSTOM_FIELD_LIMITS.keys} keys and ${CUSTOM_FIELD_LIMITS.bytes} bytes of JSON, counting those the lead already has`);
 
 interface CleanContact {
   firstName: string | null;
@@ -122,6 +128,23 @@ async function people(ctx: AppContext, organizationId: string, contacts: Array<{
     person.existing = (phone ? leadByPhone.get(phone) : undefined) ?? (email ? leadByEmail.get(email.toLowerCase()) : undefined);
   }
   return all;
+}
+
+/** The persons (by index) whose custom fields would take their lead past the leads table's bounds. */
+function pastBounds(ctx: AppContext, organizationId: string, persons: Person[]): Promise<Set<number>> {
+  return customFieldsPastBounds(
+    ctx.db,
+    organizationId,
+    persons.flatMap((person, i) =>
+      Object.keys(person.contact.customFields).length === 0 ? [] : [{ person: i, leadId: person.existing?.id ?? null, fields: person.contact.customFields }],
+    ),
+  );
+}
+
+async function organizationOf(ctx: AppContext, configuration: RoutingConfiguration): Promise<OrganizationRow> {
+  const organization = await findOrganization(ctx.db, configuration.organizationId);
+  if (!organization) throw new Error(`organization ${configuration.organizationId} of configuration ${configuration.id} is missing`);
+  return organization;
 }
 
 function templateLead(contact: CleanContact, existing: ExistingLead | undefined): TemplateLead {
@@ -220,8 +243,7 @@ export async function routeLeads(
   origin: IntakeOrigin,
   options: { useAi: boolean },
 ): Promise<RowOutcome[]> {
-  const organization = await findOrganization(ctx.db, configuration.organizationId);
-  if (!organization) throw new Error(`organization ${configuration.organizationId} of configuration ${configuration.id} is missing`);
+  const organization = await organizationOf(ctx, configuration);
   const outcomes: RowOutcome[] = new Array(incoming.length);
   const accepted: Array<{ row: number; contact: CleanContact }> = [];
   incoming.forEach((contact, row) => {
@@ -235,7 +257,7 @@ export async function routeLeads(
   for (let attempt = 1; ; attempt++) {
     try {
       const routed = await routeOnce(ctx, configuration, organization, accepted, origin, options.useAi);
-      for (const [row, result] of routed) outcomes[row] = { ok: true, result };
+      for (const [row, outcome] of routed) outcomes[row] = outcome;
       return outcomes;
     } catch (error) {
       if (attempt < 3 && error instanceof LostInsertRace) continue;
@@ -258,9 +280,18 @@ async function routeOnce(
   accepted: Array<{ row: number; contact: CleanContact }>,
   origin: IntakeOrigin,
   useAi: boolean,
-): Promise<Map<number, RoutingResult>> {
+): Promise<Map<number, RowOutcome>> {
   const organizationId = configuration.organizationId;
-  const persons = await people(ctx, organizationId, accepted);
+  const byRow = new Map<number, RowOutcome>();
+  // Custom fields past the leads table's bounds (an existing lead's own counted) refuse the
+  // person here, before the model is asked: a refused input leaves nothing, not even a trace.
+  const everyone = await people(ctx, organizationId, accepted);
+  const refused = await pastBounds(ctx, organizationId, everyone);
+  const persons = everyone.filter((person, i) => {
+    if (!refused.has(i)) return true;
+    for (const row of person.rows) byRow.set(row, { ok: false, error: pastBoundsError() });
+    return false;
+  });
   const contacts = (person: Person) => !person.existing || configuration.allowRecontact;
   const sends = (person: Person) => contacts(person) && !configuration.useWorkflowOnly;
   const leadIds = persons.map((person) => person.existing?.id ?? newId(ctx.clock.now()));
@@ -390,49 +421,56 @@ async function routeOnce(
     };
   });
 
-  await ctx.db.transaction(async (tx) => {
-    const inserted = await insertLeads(tx, newLeads);
-    if (inserted.size !== newLeads.length) throw new LostInsertRace();
-    await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
-    await refreshLeads(tx, organizationId, refreshes, actor, now);
-    await insertApplications(tx, applications);
-    const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
-    outgoing.forEach(({ index, message }, k) => {
-      Object.assign(results[index], sent[k]);
-      note(index, configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
-        composedBy: message.composedBy,
-        traceId: message.traceId,
-        ...sent[k],
+  try {
+    await ctx.db.transaction(async (tx) => {
+      const inserted = await insertLeads(tx, newLeads);
+      if (inserted.size !== newLeads.length) throw new LostInsertRace();
+      await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
+      await refreshLeads(tx, organizationId, refreshes, actor, now);
+      await insertApplications(tx, applications);
+      const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
+      outgoing.forEach(({ index, message }, k) => {
+        Object.assign(results[index], sent[k]);
+        note(index, configuration.isAutopilot ? 'First message queued (autopilot)' : 'First message waiting for approval', {
+          composedBy: message.composedBy,
+          traceId: message.traceId,
+          ...sent[k],
+        });
       });
+      const timeline: TimelineRecord[] = decisions.map((d, i) => ({
+        id: newId(now),
+        lead_id: leadIds[i],
+        title: d.titles.join('; '),
+        metadata: { ...d.metadata, decisions: d.titles },
+      }));
+      await insertTimeline(tx, organizationId, timeline, now);
+      await insertIntakes(
+        tx,
+        persons.flatMap((person, i) =>
+          person.rows.map((_, k) => ({
+            id: newId(now),
+            organization_id: organizationId,
+            lead_id: leadIds[i],
+            configuration_id: configuration.id,
+            origin,
+            created: !person.existing && k === 0,
+            contacted: k === 0 && results[i].contacted,
+            cost: !person.existing && k === 0 ? configuration.costPerLead : 0,
+            at: now,
+          })),
+        ),
+      );
     });
-    const timeline: TimelineRecord[] = decisions.map((d, i) => ({
-      id: newId(now),
-      lead_id: leadIds[i],
-      title: d.titles.join('; '),
-      metadata: { ...d.metadata, decisions: d.titles },
-    }));
-    await insertTimeline(tx, organizationId, timeline, now);
-    await insertIntakes(
-      tx,
-      persons.flatMap((person, i) =>
-        person.rows.map((_, k) => ({
-          id: newId(now),
-          organization_id: organizationId,
-          lead_id: leadIds[i],
-          configuration_id: configuration.id,
-          origin,
-          created: !person.existing && k === 0,
-          contacted: k === 0 && results[i].contacted,
-          cost: !person.existing && k === 0 ? configuration.costPerLead : 0,
-          at: now,
-        })),
-      ),
-    );
-  });
-
-  const byRow = new Map<number, RoutingResult>();
+  } catch (error) {
+    // A concurrent intake merged custom fields into one of these leads since the check above.
+    if (!customFieldsBoundsError(error)) throw error;
+    await deleteTraces(ctx.db, organizationId, [...firstMessages.values()].flatMap((m) => (m.traceId ? [m.traceId] : [])));
+    throw pastBoundsError();
+  }
   persons.forEach((person, i) =>
-    person.rows.forEach((row, k) => byRow.set(row, k === 0 ? results[i] : { ...results[i], created: false, contacted: false, applicationId: null })),
+    person.rows.forEach((row, k) =>
+      byRow.set(row, { ok: true, result: k === 0 ? results[i] : { ...results[i], created: false, contacted: false, applicationId: null } }),
+    ),
   );
   return byRow;
 }

@@ -23,6 +23,36 @@ export function findLeadsByContacts(db: Queryable, organizationId: string, phone
   );
 }
 
+/** One person's custom fields as routing would store them: on a new lead as they are, on an existing one merged in. */
+export interface CustomFieldsWrite {
+  person: number;
+  leadId: string | null;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The persons whose stored custom fields would break the bounds the leads table keeps
+ * (`lead_custom_fields_within_bounds`: it counts keys and the JSONB's own text, which
+ * JSON.stringify cannot tell), asked of the database before anything is written.
+ */
+export async function customFieldsPastBounds(db: Queryable, organizationId: string, writes: CustomFieldsWrite[]): Promise<Set<number>> {
+  if (writes.length === 0) return new Set();
+  const rows = await db.query<{ person: number }>(
+    `SELECT w.person FROM jsonb_to_recordset($1::jsonb) AS w(person integer, lead_id text, fields jsonb)
+       LEFT JOIN leads l ON l.organization_id = $2 AND l.id = w.lead_id
+      WHERE NOT lead_custom_fields_within_bounds(
+              CASE WHEN w.lead_id IS NULL THEN w.fields ELSE jsonb_merge_patch(l.additional_info, w.fields) END)`,
+    [JSON.stringify(writes.map((w) => ({ person: w.person, lead_id: w.leadId, fields: w.fields }))), organizationId],
+  );
+  return new Set(rows.map((row) => row.person));
+}
+
+/** Traces of model calls made for an input that was then refused: it leaves nothing behind. */
+export async function deleteTraces(db: Queryable, organizationId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('DELETE FROM ai_traces WHERE organization_id = $1 AND id = ANY($2::text[])', [organizationId, ids]);
+}
+
 export interface NewLeadRecord {
   id: string;
   organization_id: string;

@@ -430,7 +430,7 @@ async function duplicateError(db: Queryable, organizationId: string, dedupeKey: 
   return new AppError(409, 'CONFLICT', LEAD_EXISTS, [], { id: existing?.id ?? null });
 }
 
-function customFieldsBoundsError(error: unknown): AppError | undefined {
+export function customFieldsBoundsError(error: unknown): AppError | undefined {
   const pgError = error as { code?: string; constraint?: string };
   if (pgError?.code === '23514' && pgError.constraint === 'leads_additional_info_bounds') {
     return invalidField('additionalInfo', `may have at most ${CUSTOM_FIELD_LIMITS.keys} keys and ${CUSTOM_FIELD_LIMITS.bytes} bytes of JSON`);
