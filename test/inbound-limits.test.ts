@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import nodemailer from 'nodemailer';
 import type { Database } from '../src/db/database.ts';
-import { startInboundSmtp, type InboundSmtp } from '../src/modules/inbound/smtp.ts';
+import { newId } from '../src/lib/ids.ts';
+import { SMTP_LIMITS, startInboundSmtp, type InboundSmtp } from '../src/modules/inbound/smtp.ts';
+import { MAX_RECIPIENTS } from '../src/modules/inbound/service.ts';
+import { replyAddressOf } from '../src/modules/replies/service.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 import { createConfiguration, leadRow } from './support/intake.ts';
@@ -51,12 +57,63 @@ async function writesNothing(act: () => Promise<void>): Promise<void> {
 const webhook = (body: Record<string, unknown>) => app.request('POST', '/api/webhook/outreach', { token: apiKey, body });
 const inbound = (raw: string | Buffer, query = '') =>
   app.request('POST', `/api/inbound/email${query}`, { token: apiKey, raw, headers: { 'content-type': 'message/rfc822' } });
+const inboundForm = async (form: FormData) => {
+  const response = await fetch(`${app.url}/api/inbound/email`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form });
+  return { status: response.status, body: (await response.json()) as any };
+};
 const transportTo = (port: number) => nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
 const fields = (prefix: string, count: number, value = 'v') => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, value]));
 const mime = (headers: string[], body: string) => [...headers, '', body].join('\r\n');
 
+/** Reply addresses of emails sent to one new lead, as REPLY_EMAIL_DOMAIN gives them. */
+async function replyAddresses(count: number): Promise<string[]> {
+  const lead = await app.request('POST', '/api/leads', { token: admin.token, body: { firstName: 'Rory', email: `rory.${newId(new Date())}@example.com` } });
+  assert.equal(lead.status, 201, lead.text);
+  const messageIds = Array.from({ length: count }, () => newId(new Date()));
+  await app.db.query(
+    `INSERT INTO messages (id, organization_id, lead_id, direction, channel, origin, status, content, to_address, idempotency_key, sent_at, created_at, updated_at)
+     SELECT id, $2, $3, 'outbound', 'email', 'manual', 'sent', 'hi', $4, 'limits:' || id, now(), now(), now() FROM unnest($1::text[]) AS id`,
+    [messageIds, admin.organizationId, lead.body.data._id, lead.body.data.email],
+  );
+  return messageIds.map((id) => replyAddressOf(app.ctx, id)!);
+}
+
 let phoneCounter = 100;
 const nextPhone = () => `+1212556${String(phoneCounter++).padStart(4, '0')}`;
+
+/** A bare SMTP client: each call answers the server's next complete (possibly multi-line) reply. */
+function smtpClient(port: number): { socket: Socket; reply: () => Promise<string>; command: (line: string) => Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let buffer = '';
+  const waiting: Array<(reply: string) => void> = [];
+  const settle = () => {
+    const end = /(?:^|\r\n)\d{3} [^\r\n]*\r\n/.exec(buffer);
+    if (!end || waiting.length === 0) return;
+    const length = end.index + end[0].length;
+    const reply = buffer.slice(0, length).trim();
+    buffer = buffer.slice(length);
+    waiting.shift()!(reply);
+    settle();
+  };
+  socket.on('data', (data: string) => {
+    buffer += data;
+    settle();
+  });
+  const reply = () =>
+    new Promise<string>((resolve) => {
+      waiting.push(resolve);
+      settle();
+    });
+  return {
+    socket,
+    reply,
+    command: (line) => {
+      socket.write(`${line}\r\n`);
+      return reply();
+    },
+  };
+}
 
 describe('custom fields past the bounds of a lead', () => {
   test('a webhook merging fields into an existing lead past 200 keys or 64 KiB is 400 naming customFields; nothing is written, not even a model trace', async () => {
@@ -165,5 +222,88 @@ describe('malformed MIME', () => {
         return true;
       });
     });
+  });
+});
+
+describe('POST /api/inbound/email bounds', () => {
+  before(async () => {
+    await createConfiguration(app, admin, { inboundEmail: 'form@inbound.example.com', starterMessage: 'Hi' });
+  });
+
+  test('envelope recipients are compared in any case and at most 100 distinct ones are looked up (400 above)', async () => {
+    const raw = mime(['From: env@example.com', 'Subject: lead'], `Phone: ${nextPhone()}`);
+    const sameInManyCases = Array.from({ length: 150 }, (_, i) => (i % 2 ? 'FORM@inbound.example.com' : 'form@INBOUND.example.com'));
+    const viaQuery = await inbound(raw, `?to=${encodeURIComponent(sameInManyCases.join(','))}`);
+    assert.equal(viaQuery.status, 200, viaQuery.text);
+    assert.equal(viaQuery.body.data.length, 1);
+
+    const tooMany = [...Array.from({ length: MAX_RECIPIENTS }, (_, i) => `nobody${i}@example.com`), 'form@inbound.example.com'];
+    const form = new FormData();
+    form.set('envelope', JSON.stringify({ to: tooMany, from: 'env@example.com' }));
+    form.set('email', mime(['From: env2@example.com'], `Phone: ${nextPhone()}`));
+    await writesNothing(async () => {
+      const res = await inboundForm(form);
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error, 'to may have at most 100 distinct addresses');
+      assert.equal((await inbound(raw, `?to=${tooMany.join(',')}`)).status, 400);
+    });
+  });
+});
+
+describe('SMTP listener bounds', () => {
+  test('a message over the size limit is drained, not kept, and answered 552', async () => {
+    const gc = (v8.setFlagsFromString('--expose-gc'), vm.runInNewContext('gc')) as () => void;
+    await createConfiguration(app, admin, { inboundEmail: 'size@inbound.example.com', starterMessage: 'Hi' });
+    const listener = await startInboundSmtp(app.ctx, { host: '127.0.0.1', port: 0 }, { ...SMTP_LIMITS, messageBytes: 64 * 1024 });
+    const client = smtpClient(listener.port);
+    try {
+      assert.match(await client.reply(), /^220/);
+      assert.match(await client.command('EHLO test'), /SIZE 65536/);
+      assert.match(await client.command('MAIL FROM:<big@example.com>'), /^250/);
+      assert.match(await client.command('RCPT TO:<size@inbound.example.com>'), /^250/);
+      assert.match(await client.command('DATA'), /^354/);
+      gc();
+      const held = process.memoryUsage().arrayBuffers;
+      const line = Buffer.alloc(64 * 1024, 'a');
+      line.write('\r\n', line.length - 2);
+      for (let sent = 0; sent < 32 * 1024 * 1024; sent += line.length) {
+        if (!client.socket.write(line)) await new Promise((resolve) => client.socket.once('drain', resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      gc();
+      const grown = process.memoryUsage().arrayBuffers - held;
+      assert.ok(grown < 8 * 1024 * 1024, `the listener kept ${(grown / 1024 / 1024).toFixed(1)} MiB of a message over its limit`);
+      assert.match(await client.command('\r\n.'), /^552/);
+    } finally {
+      client.socket.destroy();
+      await listener.stop();
+    }
+  });
+
+  test('connections past maxClients are answered 421 and closed', async () => {
+    const listener = await startInboundSmtp(app.ctx, { host: '127.0.0.1', port: 0 }, { ...SMTP_LIMITS, clients: 2 });
+    const clients = [1, 2, 3].map(() => smtpClient(listener.port));
+    try {
+      const greetings = await Promise.all(clients.map((client) => client.reply()));
+      assert.deepEqual(greetings.map((greeting) => greeting.slice(0, 3)).sort(), ['220', '220', '421']);
+    } finally {
+      for (const client of clients) client.socket.destroy();
+      await listener.stop();
+    }
+  });
+
+  test('recipients past 100 distinct ones are answered 452 at RCPT; the same address in another case does not count again', async () => {
+    const addresses = await replyAddresses(MAX_RECIPIENTS + 1);
+    const client = smtpClient(smtp.port);
+    try {
+      await client.reply();
+      await client.command('EHLO test');
+      await client.command('MAIL FROM:<lead@example.com>');
+      for (const address of addresses.slice(0, MAX_RECIPIENTS)) assert.match(await client.command(`RCPT TO:<${address}>`), /^250/);
+      assert.match(await client.command(`RCPT TO:<${addresses[0].toUpperCase()}>`), /^250/);
+      assert.match(await client.command(`RCPT TO:<${addresses[MAX_RECIPIENTS]}>`), /^452/);
+    } finally {
+      client.socket.destroy();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { notFound } from '../../http/errors.ts';
+import { badRequest, notFound } from '../../http/errors.ts';
 import type { Principal } from '../auth/service.ts';
 import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from '../lead-management/service.ts';
 import type { IncomingContact } from '../intake/contact.ts';
@@ -8,6 +8,24 @@ import { ownActiveConfiguration } from '../intake/service.ts';
 import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
 import type { RepliedLead } from '../replies/store.ts';
 import { parseLeadEmail } from './parse.ts';
+
+/** Recipients of one message looked up (two queries each): SMTP answers 452 past them, HTTP 400. */
+export const MAX_RECIPIENTS = 100;
+
+/** Each address once, compared in any case (as SMTP compares them), and no more than MAX_RECIPIENTS. */
+function distinctRecipients(addresses: string[]): string[] {
+  const distinct = new Map<string, string>();
+  for (const address of addresses) {
+    const trimmed = address.trim();
+    if (trimmed === '' || distinct.has(trimmed.toLowerCase())) continue;
+    if (distinct.size === MAX_RECIPIENTS) {
+      const message = `to may have at most ${MAX_RECIPIENTS} distinct addresses`;
+      throw badRequest(message, [{ field: 'to', message }]);
+    }
+    distinct.set(trimmed.toLowerCase(), trimmed);
+  }
+  return [...distinct.values()];
+}
 
 /** What an inbound address is: a reply address of one of our emails, or an active configuration's inbound address. */
 export type EmailRecipient = { reply: RepliedLead } | { configuration: RoutingConfiguration };
@@ -59,7 +77,7 @@ export async function receiveEmailOverHttp(
   if (email.configurationId) {
     configurations = [await ownActiveConfiguration(ctx, principal, email.configurationId)];
   } else {
-    const recipients = email.envelopeRecipients.length > 0 ? email.envelopeRecipients : parsed.recipients;
+    const recipients = distinctRecipients(email.envelopeRecipients.length > 0 ? email.envelopeRecipients : parsed.recipients);
     const found = sortRecipients(await Promise.all(recipients.map(async (address) => ({ address, recipient: await emailRecipient(ctx, address) }))));
     configurations = found.configurations.filter((c) => c.organizationId === principal.organizationId);
     replies = found.replies.filter((reply) => reply.lead.organization_id === principal.organizationId);

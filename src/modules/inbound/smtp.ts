@@ -4,18 +4,36 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../http/errors.ts';
 import { receiveEmailReply } from '../replies/service.ts';
 import { parseLeadEmail } from './parse.ts';
-import { emailRecipient, routeEmail, sortRecipients, type EmailRecipient } from './service.ts';
+import { emailRecipient, MAX_RECIPIENTS, routeEmail, sortRecipients, type EmailRecipient } from './service.ts';
 
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+/** What one sender can make the listener hold. */
+export interface SmtpLimits {
+  /** largest message (announced as SIZE; a longer DATA is drained, not kept, and answered 552) */
+  messageBytes: number;
+  /** connections open at once; one more is answered 421 and closed (each may hold a message of messageBytes) */
+  clients: number;
+  /** accepted recipients of one message; one more is answered 452 (RFC 5321 4.5.3.1.10) */
+  recipients: number;
+  /** an idle connection is closed after this long */
+  idleMs: number;
+}
+
+export const SMTP_LIMITS: SmtpLimits = { messageBytes: MAX_MESSAGE_BYTES, clients: 100, recipients: MAX_RECIPIENTS, idleMs: 60_000 };
 
 function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
 
-async function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
+/** The message, or undefined when it is over the size limit: the rest is then read and dropped, so the sender can still be answered. */
+async function readMessage(stream: SMTPServerDataStream): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  for await (const chunk of stream) {
+    if (stream.sizeExceeded) chunks.length = 0;
+    else chunks.push(chunk as Buffer);
+  }
+  return stream.sizeExceeded ? undefined : Buffer.concat(chunks);
 }
 
 export interface InboundSmtp {
@@ -30,7 +48,7 @@ export interface InboundSmtp {
  * acknowledged (250) only after its lead is committed; a database failure answers 451 so
  * the sender retries, so nothing accepted is ever lost.
  */
-export async function startInboundSmtp(ctx: AppContext, listen: { host: string; port: number }): Promise<InboundSmtp> {
+export async function startInboundSmtp(ctx: AppContext, listen: { host: string; port: number }, limits: SmtpLimits = SMTP_LIMITS): Promise<InboundSmtp> {
   // what each recipient was found to be at RCPT, so DATA does not look it up again
   const accepted = new WeakMap<SMTPServerSession, Map<string, EmailRecipient>>();
   const server = new SMTPServer({
@@ -41,7 +59,10 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     hideSTARTTLS: true,
     // a reverse DNS lookup per connection only adds latency: the sender is not trusted by name
     disableReverseLookup: true,
-    size: MAX_MESSAGE_BYTES,
+    size: limits.messageBytes,
+    maxClients: limits.clients,
+    maxRecipients: limits.recipients,
+    socketTimeout: limits.idleMs,
     logger: false,
     onRcptTo(address, session, callback) {
       emailRecipient(ctx, address.address).then(
@@ -59,8 +80,8 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
     },
     onData(stream, session, callback) {
       const work = async () => {
-        const raw = await readAll(stream);
-        if (stream.sizeExceeded) throw smtpError(552, 'Message too large');
+        const raw = await readMessage(stream);
+        if (!raw) throw smtpError(552, 'Message too large');
         const found = accepted.get(session);
         const { replies, configurations } = sortRecipients(session.envelope.rcptTo.map(({ address }) => ({ address, recipient: found?.get(address) })));
         const parsed = await parseLeadEmail(raw);
