@@ -230,6 +230,41 @@ describe('POST /api/inbound/email bounds', () => {
     await createConfiguration(app, admin, { inboundEmail: 'form@inbound.example.com', starterMessage: 'Hi' });
   });
 
+  test('a multipart form over 10 MiB in all is 413 in the native envelope, however small each field', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 12; i++) form.set(`filler${i}`, 'q'.repeat(900_000));
+    form.set('email', mime(['From: filler@example.com', 'To: form@inbound.example.com'], `Phone: ${nextPhone()}`));
+    await writesNothing(async () => {
+      const res = await inboundForm(form);
+      assert.equal(res.status, 413);
+      assert.deepEqual(res.body, { success: false, error: 'Request body is too large' });
+    });
+  });
+
+  test('a form of more than 100 parts is 413 before it is parsed', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 101; i++) form.set(`p${i}`, 'x');
+    form.set('email', mime(['From: parts@example.com', 'To: form@inbound.example.com'], `Phone: ${nextPhone()}`));
+    await writesNothing(async () => {
+      const res = await inboundForm(form);
+      assert.equal(res.status, 413);
+      assert.equal(res.body.error, 'The form may have at most 100 parts');
+    });
+  });
+
+  test('an email field over 1 MB is read whole, not cut short', async () => {
+    const phone = nextPhone();
+    const form = new FormData();
+    // no From: the phone after the first megabyte is the only contact point
+    form.set('email', mime(['To: form@inbound.example.com', 'Subject: long'], `${'-'.repeat(1_200_000)}\r\nPhone: ${phone}\r\nFirst Name: Long`));
+    form.set('headers', 'X-Ignored: yes'); // a SendGrid field routing does not read
+    const res = await inboundForm(form);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const lead = await leadRow(app, res.body.data[0].contactId);
+    assert.equal(lead.phone, phone);
+    assert.equal(lead.first_name, 'Long');
+  });
+
   test('envelope recipients are compared in any case and at most 100 distinct ones are looked up (400 above)', async () => {
     const raw = mime(['From: env@example.com', 'Subject: lead'], `Phone: ${nextPhone()}`);
     const sameInManyCases = Array.from({ length: 150 }, (_, i) => (i % 2 ? 'FORM@inbound.example.com' : 'form@INBOUND.example.com'));
