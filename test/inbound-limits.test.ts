@@ -342,3 +342,24 @@ describe('SMTP listener bounds', () => {
     }
   });
 });
+
+describe('a mail that is a reply and a lead at once', () => {
+  test('when the lead part is refused the reply is not recorded either: 400 over HTTP, 550 over SMTP', async () => {
+    await createConfiguration(app, admin, { inboundEmail: 'both@inbound.example.com', starterMessage: 'Hi' });
+    const [overHttp, overSmtp] = await replyAddresses(2);
+    // no From, no phone, no email: the lead part has no contact point
+    const raw = (replyTo: string) => mime([`To: ${replyTo}, both@inbound.example.com`, 'Subject: Re: hi', `Message-ID: <${newId(new Date())}@example.com>`], 'Sounds good');
+    await writesNothing(async () => {
+      const res = await inbound(raw(overHttp));
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.error, 'A phone number or an email address is required');
+      await assert.rejects(
+        transportTo(smtp.port).sendMail({ envelope: { from: 'lead@example.com', to: [overSmtp, 'both@inbound.example.com'] }, raw: raw(overSmtp) }),
+        (error: any) => {
+          assert.equal(error.responseCode, 550);
+          return true;
+        },
+      );
+    });
+  });
+});

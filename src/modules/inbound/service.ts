@@ -2,12 +2,11 @@ import type { AppContext } from '../../context.ts';
 import { badRequest, notFound } from '../../http/errors.ts';
 import type { Principal } from '../auth/service.ts';
 import { findActiveConfigurationByInboundEmail, type RoutingConfiguration } from '../lead-management/service.ts';
-import type { IncomingContact } from '../intake/contact.ts';
-import { routeLead, type RoutingResult } from '../intake/route.ts';
+import { routeLead, routingRefusal, type RoutingResult } from '../intake/route.ts';
 import { ownActiveConfiguration } from '../intake/service.ts';
 import { emailRepliedTo, receiveEmailReply } from '../replies/service.ts';
 import type { RepliedLead } from '../replies/store.ts';
-import { parseLeadEmail } from './parse.ts';
+import { parseLeadEmail, type ParsedLeadEmail } from './parse.ts';
 
 /** Recipients of one message looked up (two queries each): SMTP answers 452 past them, HTTP 400. */
 export const MAX_RECIPIENTS = 100;
@@ -51,11 +50,29 @@ export function sortRecipients(found: { address: string; recipient: EmailRecipie
   return { replies, configurations: [...configurations.values()] };
 }
 
-/** Routes one parsed email through each configuration it was addressed to. */
-export async function routeEmail(ctx: AppContext, configurations: RoutingConfiguration[], contact: IncomingContact): Promise<RoutingResult[]> {
+/**
+ * Records a parsed email as the reply of each lead it answers, then routes it through each
+ * configuration it was addressed to. A lead the mail cannot make is refused before any reply
+ * is recorded, so a refused mail (which the sender gets back) leaves nothing behind; a
+ * temporary failure after the replies leaves them for the sender's retry to find (each
+ * reply is stored once per Message-ID).
+ */
+export async function receiveEmail(
+  ctx: AppContext,
+  parsed: ParsedLeadEmail,
+  replies: { to: string; lead: RepliedLead }[],
+  configurations: RoutingConfiguration[],
+): Promise<RoutingResult[]> {
+  if (replies.length > 0) {
+    for (const configuration of configurations) {
+      const refusal = await routingRefusal(ctx, configuration, parsed.contact, 'email');
+      if (refusal) throw refusal;
+    }
+  }
+  for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
   const results: RoutingResult[] = [];
   for (const configuration of configurations) {
-    results.push(await routeLead(ctx, configuration, structuredClone(contact), 'email'));
+    results.push(await routeLead(ctx, configuration, structuredClone(parsed.contact), 'email'));
   }
   return results;
 }
@@ -83,6 +100,5 @@ export async function receiveEmailOverHttp(
     replies = found.replies.filter((reply) => reply.lead.organization_id === principal.organizationId);
     if (configurations.length === 0 && replies.length === 0) throw notFound('No active lead management configuration has this inbound address');
   }
-  for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
-  return { routed: await routeEmail(ctx, configurations, parsed.contact), replied: replies.map((reply) => reply.lead) };
+  return { routed: await receiveEmail(ctx, parsed, replies, configurations), replied: replies.map((reply) => reply.lead) };
 }

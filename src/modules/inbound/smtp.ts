@@ -2,9 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../http/errors.ts';
-import { receiveEmailReply } from '../replies/service.ts';
 import { parseLeadEmail } from './parse.ts';
-import { emailRecipient, MAX_RECIPIENTS, routeEmail, sortRecipients, type EmailRecipient } from './service.ts';
+import { emailRecipient, MAX_RECIPIENTS, receiveEmail, sortRecipients, type EmailRecipient } from './service.ts';
 
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
@@ -85,8 +84,7 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
         const found = accepted.get(session);
         const { replies, configurations } = sortRecipients(session.envelope.rcptTo.map(({ address }) => ({ address, recipient: found?.get(address) })));
         const parsed = await parseLeadEmail(raw);
-        for (const reply of replies) await receiveEmailReply(ctx, reply.lead, parsed, reply.to);
-        const results = await routeEmail(ctx, configurations, parsed.contact);
+        const results = await receiveEmail(ctx, parsed, replies, configurations);
         ctx.log.info({ messageId: parsed.messageId, leads: results.map((r) => r.lead.id), replies: replies.length }, 'inbound: email received');
       };
       work().then(

@@ -273,6 +273,28 @@ export async function routeLead(ctx: AppContext, configuration: RoutingConfigura
   return outcome.result;
 }
 
+/**
+ * Why routing would refuse this contact now (no phone or email, custom fields past the
+ * bounds), found without writing anything: for a caller that must commit something else for
+ * the same input first and wants the input refused whole.
+ */
+export async function routingRefusal(
+  ctx: AppContext,
+  configuration: RoutingConfiguration,
+  contact: IncomingContact,
+  origin: IntakeOrigin,
+): Promise<AppError | undefined> {
+  let clean: CleanContact;
+  try {
+    clean = cleanContact(contact, await organizationOf(ctx, configuration), origin === 'email');
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  const persons = await people(ctx, configuration.organizationId, [{ row: 0, contact: clean }]);
+  return (await pastBounds(ctx, configuration.organizationId, persons)).size > 0 ? pastBoundsError() : undefined;
+}
+
 async function routeOnce(
   ctx: AppContext,
   configuration: RoutingConfiguration,
