@@ -206,6 +206,10 @@ export function toAppError(error: unknown): AppError {
       return badRequest('Request body is empty but content-type is application/json');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return badRequest('Request body is not valid JSON');
+    // a row the request refers to went away between its check and the write (a concurrent
+    // delete): the request may succeed if sent again, so it is a conflict, not a fault
+    case '23503':
+      return conflict('A record this request refers to was removed meanwhile; send the request again');
   }
   if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) return badRequest('The multipart body is malformed or truncated');
   // SQLSTATE class 22 (data exception): a value the request carried does not fit its column
