@@ -76,11 +76,10 @@ function logLevel(raw: string | undefined): string {
 }
 
 /**
- * A URL setting: parsed, written `<scheme>://…` with one of `schemes`, and naming a host
- * (DATABASE_URL may leave it to a `?host=` socket directory). A `secret` one (it may carry
- * a password) is never repeated in the error.
+ * A URL setting: parsed, written `<scheme>://…` with one of `schemes`, and naming a host. A
+ * `secret` one (it may carry a password) is never repeated in the error.
  */
-function url(env: NodeJS.ProcessEnv, name: string, schemes: string[], options: { secret?: boolean; hostOptional?: boolean } = {}): string | undefined {
+function url(env: NodeJS.ProcessEnv, name: string, schemes: string[], options: { secret?: boolean } = {}): string | undefined {
   const raw = env[name];
   if (!raw) return undefined;
   let parsed: URL | undefined;
@@ -90,11 +89,24 @@ function url(env: NodeJS.ProcessEnv, name: string, schemes: string[], options: {
     // reported below
   }
   const scheme = parsed?.protocol.slice(0, -1) ?? '';
-  const valid = parsed && schemes.includes(scheme) && raw.toLowerCase().startsWith(`${scheme}://`) && (parsed.hostname !== '' || options.hostOptional);
+  const valid = parsed && schemes.includes(scheme) && raw.toLowerCase().startsWith(`${scheme}://`) && parsed.hostname !== '';
   if (!valid) {
     const expected = schemes.map((s) => `${s}://`).join(' or ');
     throw new ConfigError(`${name} must be a URL starting with ${expected}${options.secret ? '' : `, got "${raw}"`}`);
   }
+  return raw;
+}
+
+/**
+ * DATABASE_URL as node-postgres reads it, which is laxer than a WHATWG URL: a postgres:// or
+ * postgresql:// connection string (`postgres://u:p@/db?host=/var/run/postgresql`, a socket
+ * directory with a password, is not a URL `new URL` accepts), or the socket forms `socket:…`
+ * and a socket directory path. Never repeated in the error: it may carry a password.
+ */
+function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (!raw) return undefined;
+  if (!/^(postgres(ql)?:\/\/|socket:|\/)/i.test(raw)) throw new ConfigError('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
   return raw;
 }
 
@@ -152,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: host(env.HOST),
     port: integer(env, 'PORT', 2212, 0, 65535),
     dataDir: path.resolve(env.DATA_DIR || './data'),
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql'], { secret: true, hostOptional: true }),
+    databaseUrl: databaseUrl(env),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     authCacheSeconds: integer(env, 'AUTH_CACHE_SECONDS', 60, 0, 3600),
@@ -177,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     workerPollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 600000),
     pgliteMaintenanceSeconds: integer(env, 'PGLITE_MAINTENANCE_SECONDS', 60, 0, 86400),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 0, 600000),
+    // at least long enough for the responses already being written to finish
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600000),
   };
 }

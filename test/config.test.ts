@@ -44,6 +44,10 @@ describe('configuration from the environment', () => {
     assert.equal(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }).databaseUrl, 'postgres://postgres@127.0.0.1:5432/test');
     assert.ok(loadConfig({ DATABASE_URL: 'postgresql://u:p@db/app?sslmode=require' }).databaseUrl);
     assert.ok(loadConfig({ DATABASE_URL: 'postgres:///app?host=/var/run/postgresql' }).databaseUrl);
+    // node-postgres's socket forms, which a WHATWG URL parser refuses or does not know
+    for (const socket of ['postgres://u:p@/app?host=/var/run/postgresql', 'socket:/var/run/postgresql?db=app', '/var/run/postgresql app']) {
+      assert.equal(loadConfig({ DATABASE_URL: socket }).databaseUrl, socket);
+    }
     for (const bad of ['garbage', 'mysql://u:hunter2@db/app', 'postgres:hunter2@db', 'http://db:5432/app']) {
       refused({ DATABASE_URL: bad }, /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/$/);
     }
@@ -86,5 +90,6 @@ describe('configuration from the environment', () => {
     assert.equal(loadConfig({}).shutdownTimeoutMs, 5000);
     assert.equal(loadConfig({ SHUTDOWN_TIMEOUT_MS: '2000' }).shutdownTimeoutMs, 2000);
     refused({ SHUTDOWN_TIMEOUT_MS: '5s' }, /^SHUTDOWN_TIMEOUT_MS must be an integer/);
+    refused({ SHUTDOWN_TIMEOUT_MS: '0' }, /^SHUTDOWN_TIMEOUT_MS must be/);
   });
 });
