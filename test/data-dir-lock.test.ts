@@ -54,6 +54,33 @@ describe('the embedded database belongs to one process', () => {
     await third.stop();
   });
 
+  test('processes starting on one directory at the same instant: exactly one takes it, fresh or over a stale lock', async () => {
+    const tryAtOnce = async (directory: string) => {
+      const startAt = Date.now() + 1_500;
+      const outputs = await Promise.all(
+        Array.from({ length: 4 }, () => {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lock-data-dir.ts', directory, String(startAt), '1000']);
+          let output = '';
+          child.stdout.on('data', (chunk) => (output += chunk));
+          return new Promise<string>((resolve) => child.once('exit', () => resolve(output)));
+        }),
+      );
+      return outputs.filter((output) => output.startsWith('GOT')).length;
+    };
+    for (let round = 0; round < 4; round++) {
+      const directory = await mkdtemp(path.join(tmpdir(), 'openlead-lock-race-'));
+      try {
+        assert.equal(await tryAtOnce(directory), 1, `round ${round}, a fresh directory`);
+        const gone = spawn(process.execPath, ['-e', '']);
+        await new Promise((resolve) => gone.once('exit', resolve));
+        await writeFile(path.join(directory, 'openlead.pid'), String(gone.pid));
+        assert.equal(await tryAtOnce(directory), 1, `round ${round}, over a stale lock`);
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    }
+  });
+
   test('a lock left by a process that is gone (a crash) is taken over', async () => {
     const gone = spawn(process.execPath, ['-e', '']);
     await new Promise((resolve) => gone.once('exit', resolve));

@@ -1,7 +1,10 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const LOCK_FILE = 'openlead.pid';
+/** Processes starting on one directory at the same moment each get a turn; then it gives up. */
+const MAX_ATTEMPTS = 3;
 
 function isRunning(pid: number): boolean {
   try {
@@ -18,6 +21,25 @@ async function ownerOf(file: string): Promise<number | undefined> {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+const uniqueName = (file: string, kind: string) => `${file}.${kind}.${process.pid}.${randomBytes(4).toString('hex')}`;
+
+/**
+ * Drops a lock judged stale, unless it was replaced meanwhile: it is moved aside first (one
+ * atomic step), and put back if what was moved is not the lock that was judged (a process
+ * starting at the same moment may have taken the directory over already).
+ */
+async function dropStale(file: string, stalePid: number | undefined): Promise<void> {
+  const aside = uniqueName(file, 'stale');
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if ((await ownerOf(aside)) !== stalePid) await link(aside, file).catch(() => {});
+  await unlink(aside).catch(() => {});
+}
+
 /**
  * Makes the embedded database in `directory` this process's alone. PGlite keeps the database
  * in its own memory and writes it back as it goes, so a second process on the same directory
@@ -27,16 +49,19 @@ async function ownerOf(file: string): Promise<number | undefined> {
  */
 export async function lockDataDir(directory: string): Promise<() => Promise<void>> {
   const file = path.join(directory, LOCK_FILE);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return async () => {
-        if ((await ownerOf(file)) === process.pid) await unlink(file).catch(() => {});
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  // written aside and linked into place, so the lock never exists without its pid
+  const mine = uniqueName(file, 'new');
+  await writeFile(mine, String(process.pid));
+  try {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        await link(mine, file);
+        return async () => {
+          if ((await ownerOf(file)) === process.pid) await unlink(file).catch(() => {});
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
       const owner = await ownerOf(file);
       // our own pid is a previous life's (in a container the server is pid 1 every time)
       if (owner !== undefined && owner !== process.pid && isRunning(owner)) {
@@ -44,9 +69,10 @@ export async function lockDataDir(directory: string): Promise<() => Promise<void
           `the embedded database in ${directory} is in use by process ${owner}; stop it first, or run several processes on PostgreSQL (DATABASE_URL)`,
         );
       }
-      // the owner is gone: take the lock over, once (another process may be doing the same)
-      if (attempt > 0) throw new Error(`could not take over the stale lock ${file}`);
-      await unlink(file).catch(() => {});
+      await dropStale(file, owner);
     }
+    throw new Error(`could not lock the embedded database in ${directory}: other processes are starting on it at the same time`);
+  } finally {
+    await unlink(mine).catch(() => {});
   }
 }
