@@ -9,6 +9,7 @@ import { openDatabase } from './db/open.ts';
 import { aiFollowUpComposer } from './modules/ai/conversation.ts';
 import { startInboundSmtp } from './modules/inbound/smtp.ts';
 import { runImportCommand } from './modules/imports/cli.ts';
+import { runSmsNumberCommand } from './modules/organizations/cli.ts';
 import { startWorker } from './worker/worker.ts';
 
 /** Something `start` runs beside (or instead of) the HTTP server, stopped on shutdown. */
@@ -151,6 +152,21 @@ program
       process.exitCode = 1;
     } finally {
       await server.close();
+      await db.close();
+    }
+  });
+
+program
+  .command('sms-number <organizationId> [number]')
+  .description("give an organization its own sender number for texts and calls (E.164), take it back with --clear, or print it")
+  .option('--clear', 'send from the shared TWILIO_FROM again')
+  .action(async (organizationId: string, number: string | undefined, options: { clear?: boolean }) => {
+    const config = loadConfig();
+    const db = await openDatabase(config);
+    try {
+      await migrate(db);
+      console.log(await runSmsNumberCommand(db, config, organizationId, number, options.clear === true));
+    } finally {
       await db.close();
     }
   });

@@ -42,7 +42,7 @@ export async function releaseChannels(ctx: AppContext): Promise<void> {
 
 /** What delivery needs of a claimed outbox row: what the provider is sent, and its timeline entry. */
 export type DeliverableMessage = SentMessage &
-  Pick<ClaimedMessage, 'attempts' | 'idempotency_key' | 'voicemail_enabled' | 'held_back'>;
+  Pick<ClaimedMessage, 'attempts' | 'idempotency_key' | 'voicemail_enabled' | 'held_back' | 'from_address'>;
 
 async function deliver(ctx: AppContext, message: DeliverableMessage, now: Date): Promise<DeliveryOutcome> {
   const outcome = { id: message.id, claimedAttempts: message.attempts, provider: null, providerMessageId: null, attempted: false, nextAttemptAt: null, lastError: null };
@@ -57,6 +57,7 @@ async function deliver(ctx: AppContext, message: DeliverableMessage, now: Date):
       idempotencyKey: message.idempotency_key,
       channel: message.channel,
       to: message.to_address,
+      from: message.from_address,
       subject: message.subject,
       content: message.content,
       voicemailEnabled: message.voicemail_enabled,

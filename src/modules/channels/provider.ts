@@ -7,6 +7,8 @@ export interface Delivery {
   idempotencyKey: string;
   channel: FollowUpChannel;
   to: string;
+  /** the sender number of texts and calls when not the provider's default (an organization's own) */
+  from?: string | null;
   subject: string | null;
   content: string;
   /** calls: leave `content` as a voicemail when a machine answers */

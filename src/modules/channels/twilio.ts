@@ -19,7 +19,7 @@ function escapeXml(text: string): string {
 
 /** Form fields of a Messages.json or Calls.json request. */
 export function twilioRequestFields(delivery: Delivery, settings: TwilioSettings): Record<string, string> {
-  const fields: Record<string, string> = { To: delivery.to, From: settings.from };
+  const fields: Record<string, string> = { To: delivery.to, From: delivery.from ?? settings.from };
   // the message's own id, so a callback that beats the worker's record of the send still finds it
   if (settings.statusCallbackUrl) fields.StatusCallback = `${settings.statusCallbackUrl}?message=${encodeURIComponent(delivery.messageId)}`;
   if (delivery.channel === 'text') return { ...fields, Body: delivery.content };

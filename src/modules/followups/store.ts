@@ -29,6 +29,8 @@ export interface DueLeadRow {
   org_send_days: number[];
   long_term_interval_hours: number;
   org_email_enabled: boolean;
+  /** the organization's own sender number for texts and calls, or null (TWILIO_FROM) */
+  org_sms_from: string | null;
   /** null when the lead has no agent */
   agent_voice_enabled: boolean | null;
   agent_email_enabled: boolean | null;
@@ -45,7 +47,7 @@ const TOUCH_CONTEXT_SELECT = `l.id, l.organization_id, l.first_name, l.last_name
             a.voice_enabled AS agent_voice_enabled, a.email_enabled AS agent_email_enabled,
             o.default_follow_up_config AS org_config, o.timezone AS org_timezone, o.send_window_start::text AS org_window_start,
             o.send_window_end::text AS org_window_end, o.send_days AS org_send_days, o.long_term_interval_hours,
-            o.email_enabled AS org_email_enabled,
+            o.email_enabled AS org_email_enabled, o.sms_from AS org_sms_from,
             c.timezone AS campaign_timezone, c.allowed_hours_start::text AS campaign_hours_start,
             c.allowed_hours_end::text AS campaign_hours_end, c.allowed_days AS campaign_days`;
 

@@ -102,6 +102,8 @@ export interface OutboundRow {
   subject: string | null;
   content: string;
   toAddress: string | null;
+  /** the organization's own sender number (texts and calls), null for the shared one */
+  fromAddress: string | null;
   followUpStep: number;
   strategyId: string | null;
   voicemailEnabled: boolean;
@@ -121,21 +123,21 @@ export async function insertOutboundBatch(tx: Queryable, rows: OutboundRow[], no
   const column = <K extends keyof OutboundRow>(key: K) => rows.map((row) => row[key]);
   const written = await tx.query<{ id: string }>(
     { name: 'messages.insertOutbound', text: `INSERT INTO messages (id, organization_id, lead_id, direction, origin, channel, status, last_error, subject, content, to_address,
-                           follow_up_step, strategy_id, voicemail_enabled, idempotency_key, attempts, next_attempt_at, created_at, updated_at)
+                           from_address, follow_up_step, strategy_id, voicemail_enabled, idempotency_key, attempts, next_attempt_at, created_at, updated_at)
      SELECT id, organization_id, lead_id, 'outbound', 'follow_up', channel, status, last_error, subject, content, to_address,
-            follow_up_step, strategy_id, voicemail_enabled, idempotency_key,
+            from_address, follow_up_step, strategy_id, voicemail_enabled, idempotency_key,
             CASE WHEN status = 'sending' THEN 1 ELSE 0 END,
             CASE status WHEN 'queued' THEN $14::timestamptz WHEN 'sending' THEN $15::timestamptz END, $14, $14
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                   $10::int[], $11::text[], $12::boolean[], $13::text[])
+                   $10::int[], $11::text[], $12::boolean[], $13::text[], $16::text[])
             AS r(id, organization_id, lead_id, channel, status, last_error, subject, content, to_address,
-                 follow_up_step, strategy_id, voicemail_enabled, idempotency_key)
+                 follow_up_step, strategy_id, voicemail_enabled, idempotency_key, from_address)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id` },
     [
       column('id'), column('organizationId'), column('leadId'), column('channel'), column('status'), column('lastError'),
       column('subject'), column('content'), column('toAddress'), column('followUpStep'), column('strategyId'),
-      column('voicemailEnabled'), column('idempotencyKey'), now, leaseUntil,
+      column('voicemailEnabled'), column('idempotencyKey'), now, leaseUntil, column('fromAddress'),
     ],
   );
   return new Set(written.map((row) => row.id));

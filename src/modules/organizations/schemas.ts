@@ -35,6 +35,12 @@ export const OrganizationDto = Type.Object({
   longTermIntervalHours: Type.Integer(),
   emailEnabled: Type.Boolean(),
   defaultFollowUpConfig: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  smsFrom: Nullable(
+    Type.String({
+      description:
+        "the organization's own sender number for texts and calls, set by the operator (`openlead sms-number`); null: the deployment's shared TWILIO_FROM",
+    }),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -1,11 +1,12 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { AppContext } from '../../context.ts';
+import { isUniqueViolation, type Queryable } from '../../db/database.ts';
 import { invalidField, notFound } from '../../http/errors.ts';
 import { isTimeZone, toClockTime } from '../agents/schedule-window.ts';
 import type { Principal } from '../auth/service.ts';
 import { validateFollowUpConfig } from '../followups/schedule.ts';
 import { requireAdmin } from '../users/service.ts';
-import { findOrganization, updateOrganizationSettings, type OrganizationRow, type OrganizationSettings } from './store.ts';
+import { findOrganization, setOrganizationSmsFrom, updateOrganizationSettings, type OrganizationRow, type OrganizationSettings } from './store.ts';
 
 export const ORGANIZATION_NOT_FOUND = 'Organization not found';
 
@@ -21,6 +22,7 @@ export function toOrganizationDto(row: OrganizationRow) {
     longTermIntervalHours: row.long_term_interval_hours,
     emailEnabled: row.email_enabled,
     defaultFollowUpConfig: row.default_follow_up_config,
+    smsFrom: row.sms_from,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -73,4 +75,24 @@ export function changeOrganization(ctx: AppContext, principal: Principal, change
     }
     return updateOrganizationSettings(tx, current.id, changes, ctx.clock.now());
   });
+}
+
+/** How a sender number is written: E.164, as the carrier reports it on inbound texts. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * The operator's assignment of an organization's own sender number (null: back to the shared
+ * TWILIO_FROM). Refused with a message: a number not in E.164, the shared number itself
+ * (replies to it would all be taken from the organizations sharing it), a number another
+ * organization has, an unknown organization.
+ */
+export async function assignSmsNumber(db: Queryable, organizationId: string, smsFrom: string | null, sharedFrom: string | undefined, now: Date): Promise<void> {
+  if (smsFrom !== null && !E164.test(smsFrom)) throw new Error(`${smsFrom} is not a phone number in E.164 form, such as +15550001111`);
+  if (smsFrom !== null && smsFrom === sharedFrom) throw new Error(`${smsFrom} is TWILIO_FROM, the number the organizations without their own share`);
+  try {
+    if (!(await setOrganizationSmsFrom(db, organizationId, smsFrom, now))) throw new Error(`no organization ${organizationId}`);
+  } catch (error) {
+    if (isUniqueViolation(error, 'organizations_sms_from')) throw new Error(`${smsFrom} is already the sender number of another organization`);
+    throw error;
+  }
 }

@@ -12,6 +12,8 @@ export interface OrganizationRow {
   long_term_interval_hours: number;
   email_enabled: boolean;
   default_follow_up_config: Record<string, unknown> | null;
+  /** its own sender number for texts and calls; null: the deployment's TWILIO_FROM */
+  sms_from: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,4 +76,13 @@ export function updateOrganizationSettings(db: Queryable, id: string, changes: P
       now,
     ],
   );
+}
+
+/**
+ * Gives the organization its own sender number (null: back to the shared one). Answers false
+ * when no such organization exists; a number another organization has fails the unique index.
+ */
+export async function setOrganizationSmsFrom(db: Queryable, id: string, smsFrom: string | null, now: Date): Promise<boolean> {
+  const updated = await db.query(`UPDATE organizations SET sms_from = $2, updated_at = $3 WHERE id = $1 RETURNING id`, [id, smsFrom, now]);
+  return updated.length === 1;
 }

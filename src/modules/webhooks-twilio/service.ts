@@ -68,7 +68,7 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
   const body = params.Body ?? '';
   const optOut = isOptOut(body);
   const answer = await ctx.db.transaction(async (tx) => {
-    const target = await findReplyTarget(tx, params.From);
+    const target = await findReplyTarget(tx, params.From, params.To ?? '');
     return (
       target &&
       recordReply(tx, target, {

@@ -70,25 +70,33 @@ export async function markReachedMaxRetries(tx: Queryable, organizationId: strin
 }
 
 /**
- * A reply from `phone` belongs to ONE lead: the live lead with that phone most recently sent
- * an outbound message there, else (nothing ever sent) the most recently updated live lead
- * with that phone. Leads of other organizations sharing the number are never touched.
+ * A reply from `phone` to the number `to` belongs to ONE lead, of the organizations that send
+ * from `to`: the organization whose own number it is, else (the shared TWILIO_FROM) those
+ * without a number of their own. Of their live leads with that phone, it is the one most
+ * recently sent an outbound message there, else (nothing ever sent) the one most recently
+ * updated. Leads of other organizations with the same phone are never touched.
  */
-export function findReplyTarget(tx: Queryable, phone: string): Promise<RepliedLead | undefined> {
+export function findReplyTarget(tx: Queryable, phone: string, to: string): Promise<RepliedLead | undefined> {
   return maybeOne<RepliedLead>(
     tx,
-    `WITH last_sent AS (
+    `WITH sender AS (
+       -- $2 when it is an organization's own number, else NULL: the organizations sharing one
+       SELECT (SELECT sms_from FROM organizations WHERE sms_from = $2) AS number
+     ), last_sent AS (
        SELECT l.organization_id, l.id
          FROM messages m JOIN leads l ON l.organization_id = m.organization_id AND l.id = m.lead_id
+         JOIN organizations o ON o.id = l.organization_id
         WHERE m.to_address = $1 AND m.direction = 'outbound' AND m.sent_at IS NOT NULL
           AND l.phone = $1 AND l.deleted_at IS NULL
+          AND o.sms_from IS NOT DISTINCT FROM (SELECT number FROM sender)
         ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
      ), last_updated AS (
-       SELECT organization_id, id FROM leads
-        WHERE phone = $1 AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM last_sent)
-        ORDER BY updated_at DESC, id DESC LIMIT 1
+       SELECT l.organization_id, l.id FROM leads l JOIN organizations o ON o.id = l.organization_id
+        WHERE l.phone = $1 AND l.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM last_sent)
+          AND o.sms_from IS NOT DISTINCT FROM (SELECT number FROM sender)
+        ORDER BY l.updated_at DESC, l.id DESC LIMIT 1
      )
      SELECT * FROM last_sent UNION ALL SELECT * FROM last_updated`,
-    [phone],
+    [phone, to],
   );
 }
