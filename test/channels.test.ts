@@ -67,7 +67,7 @@ async function dueCampaignCall(name: string, maxRetries: number) {
   return lead;
 }
 
-const carrierPost = (path: string, params: Record<string, string>, signature?: string) => {
+const carrierPost = (path: string, params: Record<string, string | string[]>, signature?: string) => {
   const signed = twilio.signed(app.url + path, params);
   if (signature !== undefined) signed.headers['x-twilio-signature'] = signature;
   return app.request('POST', path, { raw: signed.raw, headers: signed.headers });
@@ -106,6 +106,37 @@ describe('Twilio-compatible SMS and calls', () => {
     // a late "sent" never rewinds it (accepted with the route's 204, so it was read and ignored, not refused)
     assert.equal((await carrierPost('/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'sent' })).status, 204);
     assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'delivered');
+  });
+
+  test('a parameter sent more than once is signed with each of its values, sorted; changing, dropping or adding one is refused', async () => {
+    const { lead, messages } = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const sid = messages[0].providerMessageId;
+    const path = '/api/webhook/twilio/status';
+    // as a group conversation's callback lists each MessagingBinding.Address, here out of order
+    const params = { MessageSid: sid, MessageStatus: 'delivered', 'MessagingBinding.Address': ['+15550009999', '+15550001111'] };
+    const genuine = twilio.signed(app.url + path, params);
+    const forms = [
+      `MessageSid=${sid}&MessageStatus=delivered&MessagingBinding.Address=%2B15550009999&MessagingBinding.Address=%2B15550002222`,
+      `MessageSid=${sid}&MessageStatus=delivered&MessagingBinding.Address=%2B15550009999`,
+      `${genuine.raw}&MessagingBinding.Address=%2B15550002222`,
+    ];
+    for (const raw of forms) {
+      const tampered = await app.request('POST', path, { raw, headers: genuine.headers });
+      assert.equal(tampered.status, 403, raw);
+      assert.equal(tampered.body.success, false);
+    }
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
+    assert.equal((await app.request('POST', path, { raw: genuine.raw, headers: genuine.headers })).status, 204);
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'delivered');
+
+    // a value repeated under one name: twilio-python signs it twice, twilio-node once; both are taken
+    const second = await fireStep({}, { '1': { hours: 1, channel: 'text' } });
+    const status = { MessageSid: second.messages[0].providerMessageId, MessageStatus: 'delivered' };
+    const once = twilio.signed(app.url + path, { ...status, Digits: '1' });
+    assert.equal((await app.request('POST', path, { raw: `${once.raw}&Digits=1`, headers: once.headers })).status, 204);
+    assert.equal((await messagesOf(app, acme, second.lead._id))[0].status, 'delivered');
+    assert.equal((await carrierPost(path, { ...status, Digits: ['1', '1'] })).status, 204);
+    assert.equal((await app.request('POST', path, { raw: `${once.raw}&Digits=2`, headers: once.headers })).status, 403);
   });
 
   test('carrier failure is recorded as undelivered', async () => {

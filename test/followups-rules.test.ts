@@ -64,12 +64,17 @@ describe('carrier rules', () => {
   test('Twilio signatures: HMAC-SHA1 over the URL and the sorted parameters', () => {
     // the example from Twilio's signature-validation snippets (TwilioDevEd/api-snippets)
     const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-    const params = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
+    const params = Object.entries({ CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' });
     assert.equal(twilioSignature('12345', url, params), 'GvWf1cFY/Q7PnoempGyD5oXAezc=');
     assert.equal(isValidTwilioSignature('12345', url, params, 'GvWf1cFY/Q7PnoempGyD5oXAezc='), true);
-    assert.equal(isValidTwilioSignature('12345', url, { ...params, Digits: '9' }, 'GvWf1cFY/Q7PnoempGyD5oXAezc='), false);
+    const tampered = params.map(([name, value]) => [name, name === 'Digits' ? '9' : value] as const);
+    assert.equal(isValidTwilioSignature('12345', url, tampered, 'GvWf1cFY/Q7PnoempGyD5oXAezc='), false);
     assert.equal(isValidTwilioSignature('other', url, params, 'GvWf1cFY/Q7PnoempGyD5oXAezc='), false);
     assert.equal(isValidTwilioSignature('12345', url, params, undefined), false);
+    // a repeated name: twilio-python's test_compute_signature_duplicate_multi_dict ("Sid" sorts before "SidAccount")
+    const repeated: [string, string][] = [['Sid', 'CA123'], ['SidAccount', 'AC123'], ['Digits', '5678'], ['Digits', '1234']];
+    assert.equal(twilioSignature('12345', url, repeated), 'IK+Dwps556ElfBT0I3Rgjkr1wJU=');
+    assert.equal(isValidTwilioSignature('12345', url, repeated.slice(0, 3), 'IK+Dwps556ElfBT0I3Rgjkr1wJU='), false);
   });
 
   test('call requests carry TwiML, and answering-machine detection only for voicemail', () => {

@@ -27,8 +27,8 @@ export interface FakeTwilio {
    * awaited) before answering the create request, as a fast carrier may.
    */
   callBackBeforeAnswering(status: Record<string, string>): void;
-  /** the form body and X-Twilio-Signature header Twilio would send to `url` */
-  signed(url: string, params: Record<string, string>): { headers: Record<string, string>; raw: string };
+  /** the form body and X-Twilio-Signature header Twilio would send to `url` (an array: a name sent once per value) */
+  signed(url: string, params: Record<string, string | string[]>): { headers: Record<string, string>; raw: string };
   close(): Promise<void>;
 }
 
@@ -57,12 +57,17 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
   let held: Promise<void> | undefined;
   let earlyCallback: Record<string, string> | undefined;
 
-  const sign = (url: string, params: Record<string, string>) => {
-    const payload = Object.keys(params).sort().reduce((text, key) => text + key + params[key], url);
+  // as twilio-python's RequestValidator computes it: the URL, then by name each value as
+  // name + value, a repeated name's values sorted; the body keeps the order given
+  const sign = (url: string, params: Record<string, string | string[]>) => {
+    const valuesOf = (name: string) => [params[name]].flat();
+    const payload = Object.keys(params)
+      .sort()
+      .reduce((text, name) => text + valuesOf(name).sort().map((value) => name + value).join(''), url);
     const signature = createHmac('sha1', authToken).update(payload).digest('base64');
     return {
       headers: { 'x-twilio-signature': signature, 'content-type': 'application/x-www-form-urlencoded' },
-      raw: new URLSearchParams(params).toString(),
+      raw: new URLSearchParams(Object.keys(params).flatMap((name) => valuesOf(name).map((value) => [name, value]))).toString(),
     };
   };
 

@@ -742,7 +742,7 @@ function credentialHeaders(app: TestApp, world: World, operation: Operation, req
   if (operation.twilioSigned) {
     const params = isObject(request.body) ? (request.body as Record<string, string>) : {};
     const authToken = kind === 'own' ? app.ctx.config.twilio?.authToken ?? '' : 'not-the-auth-token';
-    return { 'x-twilio-signature': twilioSignature(authToken, app.url + request.path, params) };
+    return { 'x-twilio-signature': twilioSignature(authToken, app.url + request.path, Object.entries(params)) };
   }
   if (operation.apiKeyOnly) return { authorization: `Bearer ${kind === 'own' ? world.apiKey : world.account.token}` };
   return kind === 'own' ? operation.surface.credentials(world) : operation.surface.badCredentials(world);

@@ -16,20 +16,23 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
  * Twilio signed.
  */
 export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
+  // The form as sent: the signature covers every value of a repeated name, the body record one.
+  const forms = new WeakMap<FastifyRequest, URLSearchParams>();
   const verify = (request: FastifyRequest, params: Record<string, string>) => {
     const authToken = ctx.config.twilio?.authToken;
     const base = ctx.config.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
     const signature = request.headers['x-twilio-signature'];
-    if (!authToken || !isValidTwilioSignature(authToken, base + request.url, params, typeof signature === 'string' ? signature : undefined)) {
+    const signed = forms.get(request) ?? Object.entries(params);
+    if (!authToken || !isValidTwilioSignature(authToken, base + request.url, signed, typeof signature === 'string' ? signature : undefined)) {
       throw forbidden('Invalid Twilio signature');
     }
   };
   return async (app) => {
-    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)));
-      });
-    }
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+      const form = new URLSearchParams(body as string);
+      forms.set(request, form);
+      done(null, Object.fromEntries(form));
+    });
     const tags = ['Carrier webhooks'];
     const errors = { 400: Type.Ref('NativeError'), 403: Type.Ref('NativeError') };
     app.post(
