@@ -41,7 +41,8 @@ after(async () => {
   await ai.close();
 });
 const world = await buildWorld(app, 'Acme');
-const other = await buildWorld(app, 'Other');
+// its integer ids must be numbers the sweep never makes Acme issue
+const other = await buildWorld(app, 'Other', { numberedAfter: 1_000_000 });
 const spec = (await app.request('GET', '/openapi.json')).body;
 const operations = operationsOf(spec);
 
@@ -61,6 +62,8 @@ const OPEN_BODIES = new Set([
   'POST /autocalls/api/user/campaign',
 ]);
 const CHECKED_BY_HAND = new Set(['PUT /autocalls/api/user/leads/{id}']);
+/** Bodies the contract makes optional: an empty one is no body, and succeeds (test/optional-bodies.test.ts). */
+const OPTIONAL_BODIES = new Set(['PUT /api/lead-management/{id}', 'PUT /autocalls/api/user/leads/{id}']);
 /** Routes that take no credential at all. */
 const PUBLIC = new Set(['POST /api/auth/register', 'POST /api/auth/login']);
 /** Signed carrier callbacks refuse a missing or wrong signature with 403. */
@@ -133,7 +136,9 @@ for (const operation of operations) {
       });
 
       test('an empty JSON body', async () => {
-        assertHandled(operation, await sendRaw(''), 'empty JSON body', { statuses: jsonStatus(400) });
+        const response = await sendRaw('');
+        if (OPTIONAL_BODIES.has(operation.label)) assert.equal(response.status, 200, `${operation.label}: ${response.text.slice(0, 300)}`);
+        else assertHandled(operation, response, 'empty JSON body', { statuses: jsonStatus(400) });
       });
 
       test('a prototype-poisoning body', async () => {

@@ -83,6 +83,8 @@ export async function checkLeadUpdate(ctx: AppContext, principal: Principal, bod
   }
   if (body.variables !== undefined) {
     if (isPlainObject(body.variables)) checked.variables = body.variables;
+    // an empty PHP array encodes as [], and Laravel's "array" rule takes it: nothing to merge
+    else if (Array.isArray(body.variables) && body.variables.length === 0) checked.variables = {};
     else issues.push(issue('variables', 'Variables must be an array'));
   }
   if (issues.length > 0) throw validationFailed(issues);

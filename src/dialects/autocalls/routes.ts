@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { bearerToken } from '../../http/auth.ts';
 import { unauthorized } from '../../http/errors.ts';
 import { useErrorEnvelope, type ErrorRenderer } from '../../http/envelope.ts';
+import { optionalJsonBody } from '../../http/optional-body.ts';
 import { CAMPAIGN_DEFAULTS } from '../../modules/campaigns/rules.ts';
 import { createCampaign } from '../../modules/campaigns/service.ts';
 import { createLead, deleteLead, toLead, updateLead, type LeadPatch, type UpdateLeadOptions } from '../../modules/leads/service.ts';
@@ -130,6 +131,8 @@ export function autocallsDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
           httpPart === 'body'
             ? (body: unknown) => (isPlainObject(body) ? { value: body } : { error: validationFailed([{ field: 'body', message: 'The request body must be a JSON object' }]) })
             : (value: unknown) => ({ value }),
+        // every field is optional, so no body at all changes nothing
+        ...optionalJsonBody,
       },
       async (request) => {
         const { principal } = request;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
+import { optionalJsonBody } from '../../http/optional-body.ts';
 import { IdParams, nativeErrors } from '../../http/schemas.ts';
 import {
   CreateLeadManagementBody,
@@ -65,9 +66,7 @@ export function leadManagementRoutes(ctx: AppContext): FastifyPluginAsyncTypebox
           response: { 200: LeadManagementResponse, ...nativeErrors(403, 404) },
         },
         // the seed makes the body optional: no body changes nothing but updatedAt
-        preValidation: async (request) => {
-          request.body ??= {};
-        },
+        ...optionalJsonBody,
       },
       async (request) =>
         ok(toConfigurationDto(await changeConfiguration(ctx, request.principal, request.params.id, request.body as ConfigurationInput)), 'Lead management configuration updated'),
