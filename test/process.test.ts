@@ -269,5 +269,19 @@ describe('the service as a process', () => {
         await new Promise((resolve) => taken.close(resolve));
       }
     });
+
+    test('the inbound SMTP port in use: one line naming it, no logged stack, exit 1', { timeout: 60_000 }, async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const port = (taken.address() as { port: number }).port;
+      try {
+        const run = launch(process.execPath, ['bin/openlead.mjs', 'start'], { ...quiet, ...store.env, PORT: String(await freePort()), INBOUND_SMTP_PORT: String(port) });
+        assert.equal(await run.exited, 1);
+        assert.deepEqual(oneLine(run.output()), [`startup error: inbound SMTP listener on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+        assert.doesNotMatch(run.output(), /"stack"|\n\s+at /, 'no stack trace, logged or printed');
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    });
   });
 });

@@ -100,7 +100,6 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
       );
     },
   });
-  server.on('error', (error) => ctx.log.error({ err: error }, 'inbound SMTP server error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -108,6 +107,8 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
       resolve();
     });
   });
+  // only once listening: a failed listen is the caller's to report (one startup error line), not a logged stack
+  server.on('error', (error) => ctx.log.error({ err: error }, 'inbound SMTP server error'));
   return {
     port: (server.server.address() as AddressInfo).port,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
