@@ -232,6 +232,19 @@ describe('PATCH /leads/{leadId} (seed 002)', () => {
 
   const cadence = { '1': { hours: 2, channel: 'text' }, '2': { hours: 24, channel: 'text' }, '3': { hours: 72, channel: 'call' } };
 
+  test('all fields are optional: {} → "Lead updated successfully." and changes nothing but updatedAt', async () => {
+    const id = await createLead({ email: 'same@example.com', timeZone: 'America/Chicago', additionalInfo: { plan: 'pro', seats: 3 } });
+    assert.equal((await patch(id, { useStrategiesForFollowUps: true, followUpConfig: cadence, followUpStep: 2 })).status, 200);
+    assert.equal((await call('POST', `/leads/${id}/turnOff`)).status, 200);
+    const before = await getLead(id);
+    assert.equal(before.nextFollowUpAt, inHours(24));
+    app.clock.advance(HOUR);
+    const res = await patch(id, {});
+    assert.deepEqual([res.status, res.body], [200, { message: 'Lead updated successfully.' }]);
+    // an empty update is still an update: the row is rewritten as it was, stamped now
+    assert.deepEqual(await getLead(id), { ...before, updatedAt: app.clock.now().toISOString() });
+  });
+
   test('followUpConfig only: reschedules with the new timing, preserving the current step', async () => {
     const id = await createLead();
     assert.equal((await patch(id, { followUpConfig: cadence, followUpStep: 2 })).status, 200);

@@ -275,6 +275,55 @@ describe('PATCH /leads/{id} (seed 004)', () => {
   });
 
 
+  test('hotScore is 0-100: 0 and 100 are accepted and read back; -1 and 101 are refused and write nothing', async () => {
+    const lead = await create();
+    const read = async () => (await call('GET', `/leads/${lead.id}`)).body.data;
+    for (const [hotScore, hotLabel] of [[0, 'cold'], [100, 'hot']] as const) {
+      const res = await update(lead.id, { hotScore });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual([res.body.data.hotScore, res.body.data.hotLabel], [hotScore, hotLabel]);
+      const stored = await read();
+      assert.deepEqual([stored.hotScore, stored.hotLabel], [hotScore, hotLabel]);
+    }
+    const before = await read();
+    app.clock.advance(1000);
+    for (const hotScore of [-1, 101]) {
+      const res = await update(lead.id, { hotScore, name: 'Changed' });
+      assertError(res, 400, 'BAD_REQUEST', /lead\.hotScore must be between 0 and 100/);
+      assert.deepEqual(res.body, {
+        message: 'lead.hotScore must be between 0 and 100',
+        code: 'BAD_REQUEST',
+        issues: [{ message: 'lead.hotScore must be between 0 and 100' }],
+      });
+    }
+    assert.deepEqual(await read(), before);
+  });
+
+  test('lastActivityDate sent as a string is accepted and read back as epoch milliseconds', async () => {
+    const lead = await create();
+    const res = await update(lead.id, { lastActivityDate: '2026-05-20T08:30:00Z' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.lastActivityDate, 1779265800000);
+    assert.equal((await call('GET', `/leads/${lead.id}`)).body.data.lastActivityDate, 1779265800000);
+  });
+
+  test('assignedTo.assignedAt sent as a number (epoch ms) is accepted and read back as an ISO string', async () => {
+    const lead = await create();
+    const res = await update(lead.id, { assignedTo: { userId: acme.userId, assignedAt: 1779000000000 } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.assignedTo.assignedAt, '2026-05-17T06:40:00.000Z');
+    assert.equal((await call('GET', `/leads/${lead.id}`)).body.data.assignedTo.assignedAt, '2026-05-17T06:40:00.000Z');
+  });
+
+  test('ts sent as a string is accepted; the lead reads back with ts = the time of the update', async () => {
+    const lead = await create();
+    app.clock.advance(1500);
+    const res = await update(lead.id, { ts: '2020-01-01T00:00:00Z' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.data.ts, app.clock.now().getTime());
+    assert.equal((await call('GET', `/leads/${lead.id}`)).body.data.ts, app.clock.now().getTime());
+  });
+
   test('hotLabel sent alone moves hotScore just into that band; one contradicting hotScore is refused', async () => {
     const lead = await create();
     const read = async () => (await call('GET', `/leads/${lead.id}`)).body.data;
