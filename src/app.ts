@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { useBearerAuth } from './http/auth.ts';
-import { renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
+import { answerClientError, renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
 import { useJsonDepthLimit } from './http/json-depth.ts';
 import { toAppError } from './http/errors.ts';
 import { NativeError } from './http/schemas.ts';
@@ -76,7 +76,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     // An over-long path id reaches its route, which answers it like any malformed id (404).
     routerOptions: { maxParamLength: 8192 },
-    frameworkErrors: (error, request, reply) => sendError(rendererFor(request.url), toAppError(error), request, reply),
+    frameworkErrors: (error, request, reply) => sendError(rendererFor(request.url), toAppError(error), reply),
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(schemaCompiler);
   useJsonDepthLimit(server);
