@@ -28,7 +28,8 @@ export interface Config {
   replyEmailDomain?: string;
   twilio?: { accountSid: string; authToken: string; from: string; baseUrl: string };
   publicUrl?: string;
-  openai?: { baseUrl?: string; apiKey: string; model: string; timeoutMs: number };
+  /** The AI composer's endpoint, set by a key or a base URL: a local server (Ollama, llama.cpp) takes no key. */
+  openai?: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
   workerPollMs: number;
   /** Seconds between vacuum/analyze passes over the embedded PGlite database (0: none); PostgreSQL has autovacuum. */
   pgliteMaintenanceSeconds: number;
@@ -158,7 +159,7 @@ function roles(raw: string | undefined): Role[] {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const openaiKey = env.OPENAI_API_KEY;
+  const openaiKey = env.OPENAI_API_KEY || undefined;
   const openaiBaseUrl = url(env, 'OPENAI_BASE_URL', ['http', 'https']);
   return {
     host: host(env.HOST),
@@ -179,14 +180,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replyEmailDomain: domain(env, 'REPLY_EMAIL_DOMAIN'),
     twilio: twilio(env),
     publicUrl: url(env, 'PUBLIC_URL', ['http', 'https']),
-    openai: openaiKey
-      ? {
-          baseUrl: openaiBaseUrl,
-          apiKey: openaiKey,
-          model: env.OPENAI_MODEL || 'gpt-4o-mini',
-          timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 20000, 100, 600000),
-        }
-      : undefined,
+    openai:
+      openaiKey || openaiBaseUrl
+        ? {
+            baseUrl: openaiBaseUrl,
+            apiKey: openaiKey,
+            model: env.OPENAI_MODEL || 'gpt-4o-mini',
+            timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 20000, 100, 600000),
+          }
+        : undefined,
     workerPollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 600000),
     pgliteMaintenanceSeconds: integer(env, 'PGLITE_MAINTENANCE_SECONDS', 60, 0, 86400),
     // at least long enough for the responses already being written to finish

@@ -74,6 +74,9 @@ describe('configuration from the environment', () => {
   test('PUBLIC_URL and OPENAI_BASE_URL must be http(s) URLs', () => {
     assert.equal(loadConfig({ PUBLIC_URL: 'https://leads.example.com' }).publicUrl, 'https://leads.example.com');
     assert.equal(loadConfig({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }).openai?.baseUrl, 'http://127.0.0.1:11434/v1');
+    // a local endpoint takes no key: the base URL alone turns the composer on
+    assert.deepEqual(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }).openai, { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: undefined, model: 'gpt-4o-mini', timeoutMs: 20000 });
+    assert.equal(loadConfig({ OPENAI_API_KEY: '' }).openai, undefined);
     for (const bad of ['leads.example.com', 'ftp://leads.example.com', 'https//leads.example.com']) {
       refused({ PUBLIC_URL: bad }, /^PUBLIC_URL must be a URL starting with http:\/\/ or https:\/\/, got /);
       refused({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: bad }, /^OPENAI_BASE_URL must be a URL starting with http:\/\/ or https:\/\/, got /);

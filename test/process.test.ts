@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { startFakeOpenAI } from './support/fake-openai.ts';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
 import { freePort, waitFor, workerSchema, type WorkerSchema } from './support/worker-processes.ts';
 
@@ -237,6 +238,37 @@ describe('the service as a process', () => {
         if (alive(server.child.pid!)) server.child.kill('SIGKILL');
       }
     });
+  });
+
+  test('OPENAI_BASE_URL without OPENAI_API_KEY: the model at that endpoint (a local server) writes, and no key is sent', { timeout: 60_000 }, async () => {
+    const model = await startFakeOpenAI();
+    model.fallbackBehavior = { answer: 'Hello from the local model' };
+    const listen = await ports();
+    const base = `http://127.0.0.1:${listen.PORT}`;
+    const server = launch(process.execPath, ['bin/openlead.mjs', 'start'], { ...quiet, ...store.env, ...listen, ROLE: 'api', OPENAI_API_KEY: '', OPENAI_BASE_URL: model.baseUrl });
+    try {
+      await server.waitForOutput(/openlead started/);
+      const post = async (url: string, body: unknown, token?: string) => {
+        const response = await fetch(base + url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body: (await response.json()) as any };
+      };
+      const registered = await post('/api/auth/register', { email: 'grace@example.com', password: 'a long password', organizationName: 'Local AI' });
+      const token: string = registered.body.data.token;
+      const prompt = await post('/api/prompts', { name: 'Solar', content: 'You sell rooftop solar.' }, token);
+      const answer = await post('/api/ai/playground', { promptId: prompt.body.data._id, message: 'Hi, how much?' }, token);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.data.reply, 'Hello from the local model');
+      assert.equal(model.requests.length, 1);
+      assert.deepEqual(model.authorizations, [undefined]);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await model.close();
+    }
   });
 
   describe('a start that fails prints one line and exits non-zero, closing what it had started', () => {

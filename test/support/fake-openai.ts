@@ -13,6 +13,8 @@ export interface FakeOpenAI {
   baseUrl: string;
   /** every request body received, in order */
   requests: Array<{ model: string; messages: Array<{ role: string; content: string }> }>;
+  /** each request's Authorization header, in the same order (undefined: none was sent) */
+  authorizations: Array<string | undefined>;
   /** behaviors for the next requests, in order; when empty, `fallbackBehavior` answers */
   script(...behaviors: FakeBehavior[]): void;
   fallbackBehavior: FakeBehavior;
@@ -26,6 +28,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const fake: FakeOpenAI = {
     baseUrl: '',
     requests: [],
+    authorizations: [],
     script: (...behaviors) => queue.push(...behaviors),
     fallbackBehavior: { answer: 'Hello from the model' },
     close: async () => {
@@ -47,6 +50,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     }
     const body = await readBody(request);
     fake.requests.push(body);
+    fake.authorizations.push(request.headers.authorization);
     const behavior = queue.shift() ?? fake.fallbackBehavior;
     if ('hang' in behavior) {
       hanging.add(response);

@@ -46,8 +46,15 @@ const clients = new WeakMap<NonNullable<Config['openai']>, OpenAI>();
 function clientFor(openai: NonNullable<Config['openai']>): OpenAI {
   let client = clients.get(openai);
   if (!client) {
-    // Retries are ours (counted and traced), so the SDK's are off.
-    client = new OpenAI({ apiKey: openai.apiKey, baseURL: openai.baseUrl, timeout: openai.timeoutMs, maxRetries: 0 });
+    // Retries are ours (counted and traced), so the SDK's are off. An endpoint without a key
+    // gets no Authorization header: the SDK insists on a key, so it holds one it never sends.
+    client = new OpenAI({
+      apiKey: openai.apiKey ?? 'unused',
+      defaultHeaders: openai.apiKey ? undefined : { Authorization: null },
+      baseURL: openai.baseUrl,
+      timeout: openai.timeoutMs,
+      maxRetries: 0,
+    });
     clients.set(openai, client);
   }
   return client;
@@ -66,7 +73,7 @@ function describeError(error: unknown): string {
 /** One chat completion with a timeout and a limited retry; throws ModelError when it gives up. */
 async function callModel(ctx: AppContext, messages: ChatMessage[]): Promise<{ answer: ModelAnswer; attempts: number }> {
   const openai = ctx.config.openai;
-  if (!openai) throw new ModelError('AI is not configured (OPENAI_API_KEY is unset)', 0);
+  if (!openai) throw new ModelError('AI is not configured (neither OPENAI_API_KEY nor OPENAI_BASE_URL is set)', 0);
   const client = clientFor(openai);
   for (let attempt = 1; ; attempt++) {
     try {
