@@ -2,7 +2,8 @@
  * CSV import: 100,000 rows (BENCH_IMPORT_ROWS) posted to POST /api/leads/import and routed
  * through a lead-management configuration (dedupe, placement, first message, cadence), next
  * to the raw database doing the bare minimum for the same rows on the same server: psql
- * `\copy` of the same file into a staging table, then one INSERT … SELECT into `leads`.
+ * `\copy` of the same file into a staging table, then one INSERT … SELECT into `leads`,
+ * its rows numbered by one bump of the organization's counter, as the service numbers them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -75,10 +76,11 @@ export default async function importBench(): Promise<void> {
         app,
         `CREATE TABLE import_staging (first_name text, last_name text, phone text, email text, company text);
 \\copy import_staging FROM '${file}' WITH (FORMAT csv, HEADER true)
-INSERT INTO leads (id, organization_id, first_name, last_name, name, phone, email, source, dedupe_key, additional_info)
-  SELECT substr(md5(phone), 1, 24), '${other.organizationId}', first_name, last_name, first_name || ' ' || last_name,
-         phone, email, 'CSV', phone, jsonb_build_object('company', company)
-    FROM import_staging;
+WITH taken AS MATERIALIZED (SELECT take_seqs('${other.organizationId}', 'leads', count(*)) AS last_before FROM import_staging)
+INSERT INTO leads (organization_id, seq, id, first_name, last_name, name, phone, email, source, dedupe_key, additional_info)
+  SELECT '${other.organizationId}', taken.last_before + row_number() OVER (), substr(md5(phone), 1, 24), first_name, last_name,
+         first_name || ' ' || last_name, phone, email, 'CSV', phone, jsonb_build_object('company', company)
+    FROM taken, import_staging;
 `,
       ),
     );

@@ -8,7 +8,8 @@
  * Stage Change activity and its stage-history row), captured from the leads store.
  */
 import pg from 'pg';
-import { statementText, type Queryable } from '../src/db/database.ts';
+import { insertNumbered } from '../src/db/bulk.ts';
+import { statementText, type Queryable, type Statement } from '../src/db/database.ts';
 import { readLeadForChange, writeLeadUpdates } from '../src/modules/leads/store.ts';
 import { benchDatabaseUrl, printComparison, runAutocannon, runPgbench, startBenchApp, type BenchApp } from './support.ts';
 
@@ -69,23 +70,44 @@ async function serviceStatementsScript(org: { organizationId: string; userId: st
   return { script: `\\set n random(1, :count)\n${statements.join(';\n')};\n`, variables };
 }
 
-/** Loads leads number `from` to `to` in one INSERT … SELECT generate_series, then refreshes statistics and checkpoints. */
+/** Loads leads number `from` to `to` (numbered as the service numbers them, in chunks of 50,000), then refreshes statistics and checkpoints. */
 async function loadLeads(app: BenchApp, org: { organizationId: string; userId: string }, from: number, to: number): Promise<number> {
   const client = new pg.Client({ connectionString: benchDatabaseUrl, options: app.pgOptions });
   await client.connect();
+  const db: Queryable = {
+    query: async <T>(statement: Statement, params?: unknown[]) => (await client.query(statementText(statement), params)).rows as T[],
+    exec: async (script: string) => void (await client.query(script)),
+  };
   const started = performance.now();
   try {
-    await client.query(
-      `INSERT INTO leads (id, organization_id, owner_id, first_name, name, email, phone, dedupe_key, pipeline_id, stage_id,
-                          additional_info, created_at, updated_at)
-       SELECT $3 || lpad(to_hex(n), 12, '0'), $1, $2, 'Lead', 'Lead ' || n, 'lead' || n || '@example.com',
-              '+1646' || lpad(n::text, 7, '0'), '+1646' || lpad(n::text, 7, '0'), s.pipeline_id, s.id,
-              jsonb_build_object('n', n), now() - make_interval(secs => $5 - n), now() - make_interval(secs => $5 - n)
-         FROM generate_series($4::int, $5::int) AS n,
-              (SELECT st.id, st.pipeline_id FROM pipeline_stages st JOIN pipelines p ON p.id = st.pipeline_id
-                WHERE p.organization_id = $1 AND p.is_default AND st.position = 0) AS s`,
-      [org.organizationId, org.userId, ID_PREFIX, from, to],
+    const [stage] = await db.query<{ id: string; pipeline_id: string }>(
+      `SELECT st.id, st.pipeline_id FROM pipeline_stages st JOIN pipelines p ON p.id = st.pipeline_id
+        WHERE p.organization_id = $1 AND p.is_default AND st.position = 0`,
+      [org.organizationId],
     );
+    const now = Date.now();
+    for (let first = from; first <= to; first += 50_000) {
+      const rows = [];
+      for (let n = first; n <= Math.min(to, first + 49_999); n += 1) {
+        const phone = `+1646${String(n).padStart(7, '0')}`;
+        const created = new Date(now - (to - n) * 1000);
+        rows.push({
+          id: idFor(n),
+          owner_id: org.userId,
+          first_name: 'Lead',
+          name: `Lead ${n}`,
+          email: `lead${n}@example.com`,
+          phone,
+          dedupe_key: phone,
+          pipeline_id: stage.pipeline_id,
+          stage_id: stage.id,
+          additional_info: { n },
+          created_at: created,
+          updated_at: created,
+        });
+      }
+      await insertNumbered(db, 'leads', org.organizationId, Object.keys(rows[0]), rows);
+    }
     await client.query('VACUUM ANALYZE leads');
     // the load's own dirty pages are written now, not by a checkpoint in the middle of a measurement
     await client.query('CHECKPOINT');

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { insertNumbered } from '../src/db/bulk.ts';
 import type { Database } from '../src/db/database.ts';
 import { maintenanceDue, runMaintenancePass, type TableCounters } from '../src/db/maintenance.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -53,9 +54,12 @@ describe('runMaintenancePass on the embedded database', () => {
 
   test('reclaims dead row versions and gives the planner statistics, then has nothing left to do', async () => {
     await db.query(`INSERT INTO organizations (id, name) VALUES ('org-maintenance', 'Maintenance')`);
-    await db.query(
-      `INSERT INTO leads (id, organization_id, first_name, phone)
-       SELECT 'lead-' || i, 'org-maintenance', 'Lead ' || i, '+1555' || lpad(i::text, 7, '0') FROM generate_series(1, 1500) AS i`,
+    await insertNumbered(
+      db,
+      'leads',
+      'org-maintenance',
+      ['id', 'first_name', 'phone'],
+      Array.from({ length: 1500 }, (_, k) => ({ id: `lead-${k + 1}`, first_name: `Lead ${k + 1}`, phone: `+1555${String(k + 1).padStart(7, '0')}` })),
     );
     // a new phone is a new index entry: each lead leaves its old row version behind
     await db.query(`UPDATE leads SET phone = phone || '9' WHERE organization_id = 'org-maintenance'`);

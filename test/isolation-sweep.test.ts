@@ -28,7 +28,8 @@ after(async () => {
   await app.close();
   await model.close();
 });
-const alpha = await buildWorld(app, 'Alpha');
+// Alpha's integer ids must be numbers Beta never issues here: each organization numbers its own from 1.
+const alpha = await buildWorld(app, 'Alpha', { numberedAfter: 1_000_000 });
 const beta = await buildWorld(app, 'Beta');
 const spec = (await app.request('GET', '/openapi.json')).body;
 const operations = operationsOf(spec);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { insertNumbered } from '../src/db/bulk.ts';
 import { statementText, type Database, type Queryable, type Statement } from '../src/db/database.ts';
 import { newId } from '../src/lib/ids.ts';
 import { findActiveConfigurationByInboundEmail, getActiveConfiguration } from '../src/modules/lead-management/service.ts';
@@ -711,7 +712,7 @@ describe('DELETE /api/lead-management/{id}', () => {
     const { admin, processId } = await organization();
     const config = await createConfiguration(app, admin, processId);
     // a routed lead, written directly: the leads module is not what is under test
-    await app.db.query('INSERT INTO leads (id, organization_id, configuration_id) VALUES ($1, $2, $3)', [newId(), admin.organizationId, config._id]);
+    await insertNumbered(app.db, 'leads', admin.organizationId, ['id', 'configuration_id'], [{ id: newId(), configuration_id: config._id }]);
     const res = await app.request('DELETE', `/api/lead-management/${config._id}`, { token: admin.token });
     assert.equal(res.status, 400);
     assert.match(res.body.error, /cannot be deleted; set its status to inactive instead$/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { insertNumbered } from '../src/db/bulk.ts';
 import {
   createLead as createLeadDirect,
   findLeadByContact,
@@ -450,11 +451,20 @@ describe('deleting and listing', () => {
       [fresh.organizationId],
     );
     // more leads than the search reads in listing order before it asks the trigram index
-    await app.db.query(
-      `INSERT INTO leads (id, organization_id, name, pipeline_id, stage_id, created_at, updated_at)
-       SELECT 'bb' || lpad(to_hex(n), 22, '0'), $1, 'Bulk lead ' || n, $2, $3, $4::timestamptz + n * interval '1 ms', $4
-         FROM generate_series(1, $5::int) AS n`,
-      [fresh.organizationId, stage.pipeline_id, stage.id, app.clock.now(), SEARCH_WINDOW + 100],
+    const now = app.clock.now().getTime();
+    await insertNumbered(
+      app.db,
+      'leads',
+      fresh.organizationId,
+      ['id', 'name', 'pipeline_id', 'stage_id', 'created_at', 'updated_at'],
+      Array.from({ length: SEARCH_WINDOW + 100 }, (_, k) => ({
+        id: `bb${(k + 1).toString(16).padStart(22, '0')}`,
+        name: `Bulk lead ${k + 1}`,
+        pipeline_id: stage.pipeline_id,
+        stage_id: stage.id,
+        created_at: new Date(now + k + 1),
+        updated_at: new Date(now),
+      })),
     );
     const search = (query: string) => app.request('GET', `/api/leads?${query}`, { token: fresh.token });
     const rare = await search('q=zebulon');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { insertNumbered } from '../src/db/bulk.ts';
 import { newId } from '../src/lib/ids.ts';
 import { findStage, planStages } from '../src/modules/pipelines/rules.ts';
 import { createConfiguration, createPipeline, createPrompt } from './support/configurations.ts';
@@ -35,12 +36,7 @@ function remove(account: Account, id: string) {
 /** A lead sitting in a stage, written directly: the leads module is not what is under test. */
 async function leadInStage(account: Account, pipelineId: string, stageId: string): Promise<string> {
   const id = newId();
-  await app.db.query(`INSERT INTO leads (id, organization_id, pipeline_id, stage_id) VALUES ($1, $2, $3, $4)`, [
-    id,
-    account.organizationId,
-    pipelineId,
-    stageId,
-  ]);
+  await insertNumbered(app.db, 'leads', account.organizationId, ['id', 'pipeline_id', 'stage_id'], [{ id, pipeline_id: pipelineId, stage_id: stageId }]);
   return id;
 }
 

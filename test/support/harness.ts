@@ -10,18 +10,19 @@ import { manualClock, type ManualClock } from '../../src/lib/clock.ts';
 /**
  * A fresh database for one test file: in-memory PGlite by default, or, when DATABASE_URL is
  * set, a schema of its own on that PostgreSQL server (dropped on close), so runs and files
- * never see each other's rows.
+ * never see each other's rows. `prepare` sets it up (a test of a migration applies those
+ * before it).
  */
-export async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
+export async function freshDatabase(prepare: (db: Database) => Promise<unknown> = migrate): Promise<{ db: Database; drop: () => Promise<void> }> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = await openPglite();
-    await migrate(db);
+    await prepare(db);
     return { db, drop: () => db.close() };
   }
   const schema = `test_${randomBytes(6).toString('hex')}`;
   const db = await openPostgres({ url, schema });
-  await migrate(db);
+  await prepare(db);
   return {
     db,
     drop: async () => {

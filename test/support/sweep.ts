@@ -38,10 +38,16 @@ async function created(response: Promise<Response>, what: string): Promise<any> 
 /**
  * Registers an organization and creates one of each resource through the API. Every world
  * holds the same names and phone numbers, so isolation tests also show that equal values
- * in another organization do not collide.
+ * in another organization do not collide. Integer ids are numbered per organization, so
+ * worlds share theirs too: `numberedAfter` numbers this world's leads and campaigns after
+ * that many, as if the organization had created them before, so that the integer ids of
+ * its world are numbers another world never issues.
  */
-export async function buildWorld(app: TestApp, organizationName: string): Promise<World> {
+export async function buildWorld(app: TestApp, organizationName: string, options: { numberedAfter?: number } = {}): Promise<World> {
   const account = await registerOrganization(app, organizationName);
+  if (options.numberedAfter) {
+    await app.db.query(`SELECT take_seqs($1, 'leads', $2), take_seqs($1, 'campaigns', $2)`, [account.organizationId, options.numberedAfter]);
+  }
   const apiKey = await apiKeyFor(app, account);
   const native = (path: string, body: unknown, what: string) => created(app.request('POST', `/api${path}`, { token: account.token, body }), what);
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { insertNumbered } from '../../src/db/bulk.ts';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
@@ -72,12 +73,20 @@ export async function seedDueLeads(db: Database, count: number): Promise<string>
     `INSERT INTO organizations (id, name, send_window_start, send_window_end, send_days) VALUES ($1, 'Load', '00:00', '24:00', '{1,2,3,4,5,6,7}')`,
     [organizationId],
   );
-  await db.query(
-    `INSERT INTO leads (id, organization_id, first_name, phone, follow_up_config, follow_up_step, next_follow_up_at)
-     SELECT lpad(to_hex(i), 24, '0'), $1, 'Lead ' || i, '+1555' || lpad(i::text, 7, '0'),
-            '{"1": {"hours": 1, "channel": "text", "template": "Hi {{firstName}}"}}', 1, now() - interval '1 minute'
-       FROM generate_series(1, $2::int) AS i`,
-    [organizationId, count],
+  const due = new Date(Date.now() - 60_000);
+  await insertNumbered(
+    db,
+    'leads',
+    organizationId,
+    ['id', 'first_name', 'phone', 'follow_up_config', 'follow_up_step', 'next_follow_up_at'],
+    Array.from({ length: count }, (_, k) => ({
+      id: (k + 1).toString(16).padStart(24, '0'),
+      first_name: `Lead ${k + 1}`,
+      phone: `+1555${String(k + 1).padStart(7, '0')}`,
+      follow_up_config: { 1: { hours: 1, channel: 'text', template: 'Hi {{firstName}}' } },
+      follow_up_step: 1,
+      next_follow_up_at: due,
+    })),
   );
   return organizationId;
 }

@@ -1,5 +1,6 @@
+import { insertNumbered } from '../../db/bulk.ts';
 import type { Queryable } from '../../db/database.ts';
-import { maybeOne, one } from '../../db/database.ts';
+import { maybeOne } from '../../db/database.ts';
 import type { CampaignStatus } from './rules.ts';
 
 export interface CampaignRow {
@@ -31,30 +32,27 @@ export interface CampaignFields {
   retryIntervalMinutes: number;
 }
 
-export function insertCampaign(
+/** Inserts a new campaign, numbered in its organization. */
+export async function insertCampaign(
   db: Queryable,
   campaign: CampaignFields & { id: string; organizationId: string; userId: string; now: Date },
 ): Promise<CampaignRow> {
-  return one<CampaignRow>(
-    db,
-    `INSERT INTO campaigns (id, organization_id, user_id, name, agent_id, timezone, allowed_hours_start, allowed_hours_end,
-                            allowed_days, max_retries, retry_interval_minutes, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *`,
-    [
-      campaign.id,
-      campaign.organizationId,
-      campaign.userId,
-      campaign.name,
-      campaign.agentId,
-      campaign.timezone,
-      campaign.allowedHours.start,
-      campaign.allowedHours.end,
-      campaign.allowedDays,
-      campaign.maxRetries,
-      campaign.retryIntervalMinutes,
-      campaign.now,
-    ],
-  );
+  const record = {
+    id: campaign.id,
+    user_id: campaign.userId,
+    name: campaign.name,
+    agent_id: campaign.agentId,
+    timezone: campaign.timezone,
+    allowed_hours_start: campaign.allowedHours.start,
+    allowed_hours_end: campaign.allowedHours.end,
+    allowed_days: campaign.allowedDays,
+    max_retries: campaign.maxRetries,
+    retry_interval_minutes: campaign.retryIntervalMinutes,
+    created_at: campaign.now,
+    updated_at: campaign.now,
+  };
+  const [row] = await insertNumbered<CampaignRow>(db, 'campaigns', campaign.organizationId, Object.keys(record), [record], 'RETURNING *');
+  return row;
 }
 
 export function findCampaign(db: Queryable, organizationId: string, id: string): Promise<CampaignRow | undefined> {

@@ -367,7 +367,6 @@ async function routeOnce(
     } else {
       newLeads.push({
         id: leadId,
-        organization_id: organizationId,
         first_name: contact.firstName,
         last_name: contact.lastName,
         name: contact.name,
@@ -445,7 +444,7 @@ async function routeOnce(
 
   try {
     await ctx.db.transaction(async (tx) => {
-      const inserted = await insertLeads(tx, newLeads);
+      const inserted = await insertLeads(tx, organizationId, newLeads);
       if (inserted.size !== newLeads.length) throw new LostInsertRace();
       await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
       await refreshLeads(tx, organizationId, refreshes, actor, now);

@@ -1,4 +1,4 @@
-import { insertRecords } from '../../db/bulk.ts';
+import { insertNumbered, insertRecords } from '../../db/bulk.ts';
 import type { Queryable } from '../../db/database.ts';
 
 export interface ExistingLead {
@@ -55,7 +55,6 @@ export async function deleteTraces(db: Queryable, organizationId: string, ids: s
 
 export interface NewLeadRecord {
   id: string;
-  organization_id: string;
   first_name: string | null;
   last_name: string | null;
   name: string | null;
@@ -77,35 +76,16 @@ export interface NewLeadRecord {
 }
 
 /**
- * Inserts new leads, skipping any whose dedupe key a concurrent intake took first; answers
- * the ids actually inserted.
+ * Inserts an organization's new leads, numbered in one range, skipping any whose dedupe
+ * key a concurrent intake took first; answers the ids actually inserted.
  */
-export async function insertLeads(db: Queryable, leads: NewLeadRecord[]): Promise<Set<string>> {
-  const inserted = await insertRecords(
+export async function insertLeads(db: Queryable, organizationId: string, leads: NewLeadRecord[]): Promise<Set<string>> {
+  const inserted = await insertNumbered(
     db,
     'leads',
-    {
-      id: 'text',
-      organization_id: 'text',
-      first_name: 'text',
-      last_name: 'text',
-      name: 'text',
-      email: 'text',
-      phone: 'text',
-      source: 'text',
-      owner_id: 'text',
-      pipeline_id: 'text',
-      stage_id: 'text',
-      process_id: 'text',
-      configuration_id: 'text',
-      additional_info: 'jsonb',
-      convo_id: 'text',
-      dedupe_key: 'text',
-      follow_up_step: 'integer',
-      next_follow_up_at: 'timestamptz',
-      created_at: 'timestamptz',
-      updated_at: 'timestamptz',
-    },
+    organizationId,
+    ['id', 'first_name', 'last_name', 'name', 'email', 'phone', 'source', 'owner_id', 'pipeline_id', 'stage_id', 'process_id', 'configuration_id',
+      'additional_info', 'convo_id', 'dedupe_key', 'follow_up_step', 'next_follow_up_at', 'created_at', 'updated_at'],
     leads,
     `ON CONFLICT (organization_id, dedupe_key) WHERE deleted_at IS NULL AND dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
   );

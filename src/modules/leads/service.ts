@@ -469,6 +469,7 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
           id: newId(now),
           organizationId,
           now,
+          stageName: stage.name,
           ...columns,
           name: columns.name ?? displayName(columns.first_name, columns.last_name),
           owner_id: input.ownerId ?? actor.userId ?? null,

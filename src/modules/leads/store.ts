@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { insertNumbered } from '../../db/bulk.ts';
 import type { Queryable, Statement } from '../../db/database.ts';
 import { maybeOne, one } from '../../db/database.ts';
 
@@ -64,8 +65,6 @@ export interface StageRef {
 /** The lead columns a create or update may write, by column name. */
 export type LeadColumns = Partial<Omit<LeadRow, 'id' | 'seq' | 'organization_id' | 'stage_name' | 'version' | 'created_at' | 'updated_at' | 'deleted_at'>>;
 
-const JSON_COLUMNS = new Set(['additional_info', 'assigned_to', 'follow_up_config']);
-
 const SELECT_LEAD = `
   SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id`;
 
@@ -84,24 +83,25 @@ function column(name: string): string {
   return name;
 }
 
-const param = (name: string, value: unknown) => (JSON_COLUMNS.has(name) && value !== null ? JSON.stringify(value) : value);
-
+/** Inserts a new lead, numbered in its organization, in the stage (already resolved) named `stageName`. */
 export async function insertLead(
   db: Queryable,
-  lead: { id: string; organizationId: string; now: Date } & LeadColumns,
+  lead: { id: string; organizationId: string; now: Date; stageName: string } & LeadColumns,
 ): Promise<LeadRow> {
-  const { id, organizationId, now, ...columns } = lead;
-  const names = Object.keys(columns).filter((name) => (columns as Record<string, unknown>)[name] !== undefined);
-  const values = names.map((name) => param(name, (columns as Record<string, unknown>)[name]));
-  const placeholders = names.map((_, i) => `$${i + 4}`);
-  const rows = await db.query<LeadRow>(
-    `WITH inserted AS (
-       INSERT INTO leads (id, organization_id, created_at, updated_at${names.map((n) => `, ${column(n)}`).join('')})
-       VALUES ($1, $2, $3, $3${placeholders.map((p) => `, ${p}`).join('')}) RETURNING *)
-     SELECT i.*, s.name AS stage_name FROM inserted i LEFT JOIN pipeline_stages s ON s.id = i.stage_id`,
-    [id, organizationId, now, ...values],
+  const { id, organizationId, now, stageName, ...columns } = lead;
+  // a column left out keeps its default, where a null in the inserted row would overwrite it
+  const given = Object.keys(columns)
+    .filter((name) => (columns as Record<string, unknown>)[name] !== undefined)
+    .map(column);
+  const [row] = await insertNumbered<LeadRow>(
+    db,
+    'leads',
+    organizationId,
+    ['id', 'created_at', 'updated_at', ...given],
+    [{ ...columns, id, created_at: now, updated_at: now }],
+    'RETURNING *',
   );
-  return rows[0];
+  return { ...row, stage_name: stageName };
 }
 
 export function findLead(db: Queryable, organizationId: string, id: string): Promise<LeadRow | undefined> {
