@@ -106,7 +106,7 @@ describe('a reply whose answer was never written', () => {
   const recordedOnly = async (lead: { id: string; phone: string }, body: string, sid: string) => {
     const now = app.clock.now();
     const answer = await app.db.transaction((tx) =>
-      recordReply(tx, { id: lead.id, organization_id: acme.organizationId }, {
+      recordReply(app.ctx, tx, { id: lead.id, organization_id: acme.organizationId }, {
         id: sid.toLowerCase().padEnd(24, '0').slice(0, 24), channel: 'text', subject: null, content: body, from: lead.phone, to: twilio.from,
         provider: 'twilio', providerMessageId: sid, optOut: false, now,
       }),

@@ -96,7 +96,7 @@ export async function deliverClaimed(ctx: AppContext, messages: DeliverableMessa
     await insertSystemActivities(tx, wentOut.map((row) => sentMessageActivity(byId.get(row.id)!)), 'system', recordedAt);
     // a carrier status that came back before this record (an unanswered call) has its effect now
     for (const { id, status } of wentOut) {
-      if (status !== 'sent') await followCarrierStatus(tx, (await findMessage(tx, byId.get(id)!.organization_id, id))!, recordedAt);
+      if (status !== 'sent') await followCarrierStatus(ctx, tx, (await findMessage(tx, byId.get(id)!.organization_id, id))!, recordedAt);
     }
   });
 }

@@ -118,21 +118,44 @@ export interface LeadScheduleUpdate {
   deferredUntil: Date | null;
 }
 
+/** A timestamp in an event's changes as the leads module writes it there (JSON of a Date: toISOString). */
+const eventTime = (value: string) => `to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** An event's `{field: {from, to}}` when the value changes, else nothing. */
+const eventChange = (field: string, from: string, to: string, json: (value: string) => string = (value) => value) =>
+  `CASE WHEN ${from} IS DISTINCT FROM ${to} THEN jsonb_build_object('${field}', jsonb_build_object('from', ${json(from)}, 'to', ${json(to)})) ELSE '{}' END`;
+
 /**
- * Writes the next follow-up state of many leads in one statement. With `lease`, only leads
- * still held by that claim are written (their timer is still the lease's end and they are
- * still contactable); answers the ids of the leads written.
+ * Writes the next follow-up state of many leads, and each lead's event (old and new values,
+ * by the system), in one statement. The old values are read from the rows as locked for the
+ * write, so they are the values the write replaced. With `lease`, only leads still held by
+ * that claim are written (their timer is still the lease's end and they are still
+ * contactable); answers the ids of the leads written.
  */
 export async function updateLeadSchedules(tx: Queryable, updates: LeadScheduleUpdate[], now: Date, lease?: Date): Promise<Set<string>> {
   if (updates.length === 0) return new Set();
   const written = await tx.query<{ id: string }>(
-    { name: 'leads.updateSchedules', text: `UPDATE leads l SET follow_up_step = u.step, next_follow_up_at = u.next_at, follow_up_deferred_until = u.deferred_until,
-            version = l.version + 1, updated_at = $6
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
-            AS u(organization_id, id, step, next_at, deferred_until)
-      WHERE l.organization_id = u.organization_id AND l.id = u.id
-        AND ($7::timestamptz IS NULL OR (l.next_follow_up_at = $7 AND l.is_ai_on AND NOT l.opted_out AND l.deleted_at IS NULL))
-      RETURNING l.id` },
+    { name: 'leads.updateSchedules', text: `WITH locked AS (
+       SELECT l.organization_id, l.id, l.follow_up_step, l.next_follow_up_at, l.follow_up_deferred_until, u.step, u.next_at, u.deferred_until
+         FROM leads l
+         JOIN unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[])
+              AS u(organization_id, id, step, next_at, deferred_until) ON l.organization_id = u.organization_id AND l.id = u.id
+        WHERE $7::timestamptz IS NULL OR (l.next_follow_up_at = $7 AND l.is_ai_on AND NOT l.opted_out AND l.deleted_at IS NULL)
+        FOR UPDATE OF l
+     ), written AS (
+       UPDATE leads l SET follow_up_step = o.step, next_follow_up_at = o.next_at, follow_up_deferred_until = o.deferred_until,
+              version = l.version + 1, updated_at = $6
+         FROM locked o
+        WHERE l.organization_id = o.organization_id AND l.id = o.id
+       RETURNING l.organization_id, l.id,
+                 ${eventChange('followUpStep', 'o.follow_up_step', 'l.follow_up_step')}
+                 || ${eventChange('nextFollowUpAt', 'o.next_follow_up_at', 'l.next_follow_up_at', eventTime)}
+                 || ${eventChange('followUpDeferredUntil', 'o.follow_up_deferred_until', 'l.follow_up_deferred_until', eventTime)} AS changes
+     ), event AS (
+       INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
+       SELECT organization_id, id, NULL, 'system', 'updated', changes, $6 FROM written
+     )
+     SELECT id FROM written` },
     [
       updates.map((u) => u.organizationId),
       updates.map((u) => u.leadId),

@@ -160,6 +160,7 @@ export interface LeadFields {
   followUpConfig?: unknown;
   followUpStep?: number | null;
   nextFollowUpAt?: Date | null;
+  followUpDeferredUntil?: Date | null;
   useStrategiesForFollowUps?: boolean;
 }
 
@@ -405,6 +406,7 @@ async function columnsFor(
     ['followUpConfig', 'follow_up_config'],
     ['followUpStep', 'follow_up_step'],
     ['nextFollowUpAt', 'next_follow_up_at'],
+    ['followUpDeferredUntil', 'follow_up_deferred_until'],
     ['useStrategiesForFollowUps', 'use_strategies_for_follow_ups'],
   ];
   for (const [field, name] of direct) {
@@ -554,6 +556,7 @@ const FIELD_OF_COLUMN: Record<string, string> = {
   follow_up_config: 'followUpConfig',
   follow_up_step: 'followUpStep',
   next_follow_up_at: 'nextFollowUpAt',
+  follow_up_deferred_until: 'followUpDeferredUntil',
   use_strategies_for_follow_ups: 'useStrategiesForFollowUps',
   dedupe_key: 'dedupeKey',
 };

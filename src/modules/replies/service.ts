@@ -3,7 +3,9 @@ import type { AppContext } from '../../context.ts';
 import type { Queryable } from '../../db/database.ts';
 import { newId } from '../../lib/ids.ts';
 import { answerReply } from '../ai/conversation.ts';
+import { STOPPED } from '../followups/schedule.ts';
 import type { ParsedLeadEmail } from '../inbound/parse.ts';
+import { updateLeadWithin } from '../leads/service.ts';
 import { isOptOut } from '../webhooks-twilio/rules.ts';
 import { parseReplyAddress, replyAddress, replyText } from './rules.ts';
 import {
@@ -11,7 +13,6 @@ import {
   claimOverdueAnswers,
   findOutboundEmail,
   insertInboundMessage,
-  markLeadReplied,
   settleAnswer,
   type InboundMessage,
   type PendingAnswer,
@@ -37,16 +38,24 @@ export interface IncomingReply extends Omit<InboundMessage, 'lead' | 'answerLeas
  * hand `answerPendingReply`. Undefined when there is nothing to answer: an opt-out, a lead
  * that is gone, or a reply already stored (a redelivery, which changes nothing at all).
  */
-export async function recordReply(tx: Queryable, target: RepliedLead, reply: IncomingReply): Promise<PendingAnswer | undefined> {
+export async function recordReply(ctx: AppContext, tx: Queryable, target: RepliedLead, reply: IncomingReply): Promise<PendingAnswer | undefined> {
   const answerLease = reply.optOut ? null : new Date(reply.now.getTime() + ANSWER_LEASE_MS);
   // stored first: a redelivery had all its effects at its first delivery, and repeating them
   // would stop a cadence a rep has restarted since, or cancel the touches queued since
   if (!(await insertInboundMessage(tx, { ...reply, lead: target, answerLease }))) return undefined;
-  const lead = await markLeadReplied(tx, target, reply.optOut, reply.now);
-  if (!lead) return undefined;
-  await cancelPendingTouches(tx, lead, reply.optOut, reply.now);
+  // the one update path: the reply is an engagement change, so the heat is recomputed, and
+  // the change is in the lead's event log as the system's
+  await updateLeadWithin(
+    ctx,
+    tx,
+    { organizationId: target.organization_id },
+    target.id,
+    { hasReplied: true, optedOut: reply.optOut || undefined, followUpStep: STOPPED, nextFollowUpAt: null, followUpDeferredUntil: null },
+    { system: true, activityAt: reply.now },
+  );
+  await cancelPendingTouches(tx, target, reply.optOut, reply.now);
   if (!answerLease) return undefined;
-  return { id: reply.id, organization_id: lead.organization_id, lead_id: lead.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
+  return { id: reply.id, organization_id: target.organization_id, lead_id: target.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
 }
 
 /**
@@ -116,7 +125,7 @@ export async function receiveEmailReply(ctx: AppContext, target: RepliedLead, ma
   const optOut = isOptOut(content);
   const now = ctx.clock.now();
   const answer = await ctx.db.transaction((tx) =>
-    recordReply(tx, target, {
+    recordReply(ctx, tx, target, {
       id: newId(now),
       channel: 'email',
       subject: mail.subject ?? null,

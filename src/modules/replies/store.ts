@@ -14,18 +14,6 @@ export function findOutboundEmail(db: Queryable, messageId: string): Promise<{ o
   return maybeOne(db, `SELECT organization_id, lead_id FROM messages WHERE id = $1 AND direction = 'outbound' AND channel = 'email'`, [messageId]);
 }
 
-/** A reply stops the lead's cadence and marks it replied (and opted out for an opt-out keyword). */
-export function markLeadReplied(tx: Queryable, lead: RepliedLead, optOut: boolean, now: Date): Promise<RepliedLead | undefined> {
-  return maybeOne<RepliedLead>(
-    tx,
-    `UPDATE leads SET has_replied = true, opted_out = opted_out OR $3, follow_up_step = -1, next_follow_up_at = NULL,
-            follow_up_deferred_until = NULL, last_activity_date = $4, version = version + 1, updated_at = $4
-      WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL
-      RETURNING id, organization_id`,
-    [lead.organization_id, lead.id, optOut, now],
-  );
-}
-
 export interface InboundMessage {
   id: string;
   lead: RepliedLead;

@@ -2,11 +2,12 @@ import type { AppContext } from '../../context.ts';
 import type { Queryable } from '../../db/database.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import { nextOpening } from '../followups/business-hours.ts';
+import { updateLeadWithin } from '../leads/service.ts';
 import { enqueueOutbound } from '../messages/outbox.ts';
 import type { MessageRow } from '../messages/store.ts';
 import { answerPendingReply, recordReply } from '../replies/service.ts';
 import { callRetryKey, isOptOut, statusFromCarrier } from './rules.ts';
-import { applyCarrierStatus, campaignOfMessageLead, findReplyTarget, holdEarlyCarrierStatus, markReachedMaxRetries } from './store.ts';
+import { applyCarrierStatus, campaignOfMessageLead, findReplyTarget, holdEarlyCarrierStatus } from './store.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -22,7 +23,7 @@ export async function handleCarrierStatus(ctx: AppContext, params: Record<string
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const message = await applyCarrierStatus(tx, callback, status, now);
-    if (message) await followCarrierStatus(tx, message, now);
+    if (message) await followCarrierStatus(ctx, tx, message, now);
     else if (callback.messageId && status !== 'sent') await holdEarlyCarrierStatus(tx, callback.messageId, status, now);
   });
 }
@@ -30,14 +31,15 @@ export async function handleCarrierStatus(ctx: AppContext, params: Record<string
 /**
  * What a message's new carrier status sets off: an unanswered call of a campaign lead is
  * called again `retryIntervalMinutes` later (inside the campaign's hours) until `maxRetries`
- * retries have gone unanswered; then the lead's status becomes reached-max-retries.
+ * retries have gone unanswered; then the lead's status becomes reached-max-retries, as a
+ * change of the system's in the lead's event log.
  */
-export async function followCarrierStatus(tx: Queryable, message: MessageRow, now: Date): Promise<void> {
+export async function followCarrierStatus(ctx: AppContext, tx: Queryable, message: MessageRow, now: Date): Promise<void> {
   if (message.channel !== 'call' || message.status !== 'no_answer') return;
   const campaign = await campaignOfMessageLead(tx, message);
   if (!campaign || !campaign.lead_reachable) return;
   if (message.call_attempt > campaign.max_retries) {
-    await markReachedMaxRetries(tx, message.organization_id, message.lead_id, now);
+    await updateLeadWithin(ctx, tx, { organizationId: message.organization_id }, message.lead_id, { status: 'reached-max-retries' }, { system: true });
     return;
   }
   const window = { timezone: campaign.timezone, start: campaign.allowed_hours_start, end: campaign.allowed_hours_end, days: campaign.allowed_days };
@@ -71,7 +73,7 @@ export async function handleInboundSms(ctx: AppContext, params: Record<string, s
     const target = await findReplyTarget(tx, params.From, params.To ?? '');
     return (
       target &&
-      recordReply(tx, target, {
+      recordReply(ctx, tx, target, {
         id: newId(now),
         channel: 'text',
         subject: null,

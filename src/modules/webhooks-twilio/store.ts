@@ -62,13 +62,6 @@ export function campaignOfMessageLead(tx: Queryable, message: MessageRow): Promi
   );
 }
 
-export async function markReachedMaxRetries(tx: Queryable, organizationId: string, leadId: string, now: Date): Promise<void> {
-  await tx.query(
-    `UPDATE leads SET status = 'reached-max-retries', version = version + 1, updated_at = $3 WHERE organization_id = $1 AND id = $2`,
-    [organizationId, leadId, now],
-  );
-}
-
 /**
  * A reply from `phone` to the number `to` belongs to ONE lead, of the organizations that send
  * from `to`: the organization whose own number it is, else (the shared TWILIO_FROM) those
