@@ -1,4 +1,5 @@
 import type { AppContext } from '../../context.ts';
+import { isUniqueViolation } from '../../db/database.ts';
 import { AppError, badRequest, invalidField } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
@@ -8,7 +9,17 @@ import { conversationOf } from '../ai/conversation.ts';
 import { sendOrHold, type OutgoingMessage } from '../approvals/service.ts';
 import { dueAt, firstStep, resolveCadence, type FollowUpConfig } from '../followups/schedule.ts';
 import type { RoutingConfiguration } from '../lead-management/service.ts';
-import { CUSTOM_FIELD_LIMITS, checkCustomFields, customFieldsBoundsError, defaultDedupeKey } from '../leads/service.ts';
+import { heatLabel, newLeadHeat } from '../leads/heat.ts';
+import {
+  CUSTOM_FIELD_LIMITS,
+  changedFields,
+  checkCustomFields,
+  customFieldChanges,
+  customFieldsBoundsError,
+  defaultDedupeKey,
+  movedDedupeKey,
+} from '../leads/service.ts';
+import { findStage, type StageRef } from '../leads/store.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import { insertApplications, type ApplicationRecord } from '../applications/store.ts';
@@ -20,11 +31,13 @@ import {
   insertIntakes,
   insertLeads,
   insertTimeline,
+  lockLeadsForRefresh,
   recordLeadsCreated,
   refreshLeads,
   type ExistingLead,
   type LeadRefresh,
   type NewLeadRecord,
+  type RefreshedLead,
   type TimelineRecord,
 } from './store.ts';
 
@@ -147,6 +160,12 @@ async function organizationOf(ctx: AppContext, configuration: RoutingConfigurati
   return organization;
 }
 
+async function entryStageOf(ctx: AppContext, configuration: RoutingConfiguration): Promise<StageRef> {
+  const stage = await findStage(ctx.db, configuration.organizationId, configuration.entryStageId, configuration.pipelineId);
+  if (!stage) throw new Error(`entry stage ${configuration.entryStageId} of configuration ${configuration.id} is missing`);
+  return stage;
+}
+
 function templateLead(contact: CleanContact, existing: ExistingLead | undefined): TemplateLead {
   return {
     first_name: contact.firstName ?? existing?.first_name ?? null,
@@ -208,23 +227,42 @@ function enrollment(organization: OrganizationRow, now: Date): { follow_up_step:
   return { follow_up_step: step, next_follow_up_at: dueAt(cadence, step, now, organization.long_term_interval_hours) };
 }
 
-function contactChanges(existing: ExistingLead, contact: CleanContact): Record<string, { from: unknown; to: unknown }> {
-  const changes: Record<string, { from: unknown; to: unknown }> = {};
-  const offer = (field: string, from: unknown, to: unknown, onlyIfEmpty: boolean) => {
-    if (to === null || to === from || (onlyIfEmpty && from !== null)) return;
-    changes[field] = { from, to };
-  };
-  offer('firstName', existing.first_name, contact.firstName, false);
-  offer('lastName', existing.last_name, contact.lastName, false);
-  offer('name', existing.name, contact.name, false);
-  offer('email', existing.email, contact.email, true);
-  offer('phone', existing.phone, contact.phone, true);
-  if (Object.keys(contact.customFields).length > 0) changes.additionalInfo = { from: null, to: contact.customFields };
-  return changes;
+/** What routing gives an existing lead: its contact as it came in, and the cadence's restart when it enrolls. */
+interface RefreshOffer {
+  id: string;
+  contact: CleanContact;
+  followUp?: { follow_up_step: number; next_follow_up_at: Date | null };
 }
 
-/** A concurrent intake created one of our new leads first: the batch is routed again, finding it. */
-class LostInsertRace extends Error {}
+/**
+ * An existing lead's refresh, planned on its locked row: names as given, a phone or email
+ * only where it has none, the cadence restarted when it enrolls. The update's rules are the
+ * native ones: a default dedupe key follows the phone the lead gains, and the event holds
+ * the old and new value of every field that changes.
+ */
+function refreshOf(lead: RefreshedLead, offer: RefreshOffer): LeadRefresh {
+  const { contact } = offer;
+  const columns = {
+    first_name: contact.firstName ?? lead.first_name,
+    last_name: contact.lastName ?? lead.last_name,
+    name: contact.name ?? lead.name,
+    email: lead.email ?? contact.email,
+    phone: lead.phone ?? contact.phone,
+    dedupe_key: lead.dedupe_key,
+    ...(offer.followUp ?? { follow_up_step: lead.follow_up_step, next_follow_up_at: lead.next_follow_up_at }),
+  };
+  const dedupeKey = movedDedupeKey(lead, columns);
+  if (dedupeKey !== undefined) columns.dedupe_key = dedupeKey;
+  const changes = changedFields(lead, columns);
+  if (Object.keys(contact.customFields).length > 0) changes.additionalInfo = customFieldChanges(lead.additional_info, contact.customFields);
+  return { id: lead.id, ...columns, patch: contact.customFields, changes };
+}
+
+/**
+ * A concurrent write took a dedupe key this batch needs first (a new lead's, or the phone an
+ * existing lead gains): the batch is routed again, and finds the lead that holds it.
+ */
+class LostRace extends Error {}
 
 /**
  * Routes incoming leads through a lead-management configuration, the same way whichever way
@@ -260,7 +298,7 @@ export async function routeLeads(
       for (const [row, outcome] of routed) outcomes[row] = outcome;
       return outcomes;
     } catch (error) {
-      if (attempt < 3 && error instanceof LostInsertRace) continue;
+      if (attempt < 3 && error instanceof LostRace) continue;
       throw error;
     }
   }
@@ -332,6 +370,10 @@ async function routeOnce(
   const now = ctx.clock.now();
   const actor = { userId: configuration.userId, label: `intake:${origin}` };
   const followUp = configuration.forwardToOutreach ? enrollment(organization, now) : undefined;
+  // a new lead starts with the score a native create gives a lead in its stage
+  const entryScore = persons.every((person) => person.existing)
+    ? 0
+    : newLeadHeat(await entryStageOf(ctx, configuration), { replied: false, lastActivityAt: null }, now);
   // Each lead gets one timeline entry listing every routing decision taken for it.
   const decisions = persons.map(() => ({ titles: [] as string[], metadata: { configurationId: configuration.id, origin } as Record<string, unknown> }));
   const note = (i: number, title: string, metadata: Record<string, unknown> = {}) => {
@@ -340,7 +382,7 @@ async function routeOnce(
   };
 
   const newLeads: NewLeadRecord[] = [];
-  const refreshes: LeadRefresh[] = [];
+  const offers: RefreshOffer[] = [];
   const applications: ApplicationRecord[] = [];
   const outgoing: Array<{ index: number; message: OutgoingMessage }> = [];
   const results = persons.map((person, i): RoutingResult => {
@@ -351,19 +393,7 @@ async function routeOnce(
       note(i, contacts(person) ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
         configurationName: configuration.configurationName,
       });
-      refreshes.push({
-        id: leadId,
-        first_name: contact.firstName,
-        last_name: contact.lastName,
-        name: contact.name,
-        email: contact.email,
-        phone: contact.phone,
-        patch: contact.customFields,
-        follow_up_step: enroll ? followUp.follow_up_step : null,
-        next_follow_up_at: enroll ? followUp.next_follow_up_at : null,
-        enroll,
-        changes: contactChanges(existing, contact),
-      });
+      offers.push({ id: leadId, contact, followUp: enroll ? followUp : undefined });
     } else {
       newLeads.push({
         id: leadId,
@@ -381,6 +411,8 @@ async function routeOnce(
         additional_info: contact.customFields,
         convo_id: newId(now),
         dedupe_key: defaultDedupeKey(contact.phone, contact.email),
+        hot_score: entryScore,
+        hot_label: heatLabel(entryScore),
         follow_up_step: enroll ? followUp.follow_up_step : null,
         next_follow_up_at: enroll ? followUp.next_follow_up_at : null,
         created_at: now,
@@ -444,9 +476,20 @@ async function routeOnce(
 
   try {
     await ctx.db.transaction(async (tx) => {
+      // Existing leads are locked before anything is inserted: every intake takes its locks in
+      // one order (leads by id, then the organization's number counter), and a batch holding
+      // a new, uncommitted dedupe key never waits for a lead held by a refresh that is waiting
+      // for that key.
+      const locked = await lockLeadsForRefresh(tx, organizationId, offers.map((offer) => offer.id));
       const inserted = await insertLeads(tx, organizationId, newLeads);
-      if (inserted.size !== newLeads.length) throw new LostInsertRace();
+      if (inserted.size !== newLeads.length) throw new LostRace();
       await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
+      const lockedById = new Map(locked.map((lead) => [lead.id, lead]));
+      // a lead deleted since it was found is left alone
+      const refreshes = offers.flatMap((offer) => {
+        const lead = lockedById.get(offer.id);
+        return lead ? [refreshOf(lead, offer)] : [];
+      });
       await refreshLeads(tx, organizationId, refreshes, actor, now);
       await insertApplications(tx, applications);
       const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
@@ -483,6 +526,8 @@ async function routeOnce(
       );
     });
   } catch (error) {
+    // An existing lead gaining a phone that a concurrent write gave another lead first.
+    if (isUniqueViolation(error, 'leads_dedupe_key')) throw new LostRace();
     // A concurrent intake merged custom fields into one of these leads since the check above.
     if (!customFieldsBoundsError(error)) throw error;
     await deleteTraces(ctx.db, organizationId, [...firstMessages.values()].flatMap((m) => (m.traceId ? [m.traceId] : [])));

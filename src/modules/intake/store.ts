@@ -1,5 +1,6 @@
 import { insertNumbered, insertRecords } from '../../db/bulk.ts';
 import type { Queryable } from '../../db/database.ts';
+import type { LeadRow } from '../leads/store.ts';
 
 export interface ExistingLead {
   id: string;
@@ -69,6 +70,8 @@ export interface NewLeadRecord {
   additional_info: Record<string, unknown>;
   convo_id: string;
   dedupe_key: string | null;
+  hot_score: number;
+  hot_label: string;
   follow_up_step: number | null;
   next_follow_up_at: Date | null;
   created_at: Date;
@@ -85,7 +88,7 @@ export async function insertLeads(db: Queryable, organizationId: string, leads: 
     'leads',
     organizationId,
     ['id', 'first_name', 'last_name', 'name', 'email', 'phone', 'source', 'owner_id', 'pipeline_id', 'stage_id', 'process_id', 'configuration_id',
-      'additional_info', 'convo_id', 'dedupe_key', 'follow_up_step', 'next_follow_up_at', 'created_at', 'updated_at'],
+      'additional_info', 'convo_id', 'dedupe_key', 'hot_score', 'hot_label', 'follow_up_step', 'next_follow_up_at', 'created_at', 'updated_at'],
     leads,
     `ON CONFLICT (organization_id, dedupe_key) WHERE deleted_at IS NULL AND dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
   );
@@ -114,6 +117,28 @@ export async function recordLeadsCreated(
   );
 }
 
+/** What a refresh plans from: the existing lead's columns it may change, as they are now. */
+export type RefreshedLead = Pick<
+  LeadRow,
+  'id' | 'first_name' | 'last_name' | 'name' | 'email' | 'phone' | 'dedupe_key' | 'additional_info' | 'follow_up_step' | 'next_follow_up_at'
+>;
+
+/**
+ * Locks the live leads a batch refreshes and reads them, so the refresh is planned on the
+ * values it replaces. In id order: two batches refreshing the same leads queue rather than
+ * deadlock.
+ */
+export function lockLeadsForRefresh(db: Queryable, organizationId: string, ids: string[]): Promise<RefreshedLead[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.query<RefreshedLead>(
+    `SELECT id, first_name, last_name, name, email, phone, dedupe_key, additional_info, follow_up_step, next_follow_up_at FROM leads
+      WHERE organization_id = $1 AND id = ANY($2::text[]) AND deleted_at IS NULL
+      ORDER BY id FOR UPDATE`,
+    [organizationId, ids],
+  );
+}
+
+/** A locked lead's refresh: the columns' new values, custom fields merged in SQL, and the event's changes. */
 export interface LeadRefresh {
   id: string;
   first_name: string | null;
@@ -121,19 +146,15 @@ export interface LeadRefresh {
   name: string | null;
   email: string | null;
   phone: string | null;
-  /** RFC 7396 patch merged into additional_info */
-  patch: Record<string, unknown>;
+  dedupe_key: string | null;
   follow_up_step: number | null;
   next_follow_up_at: Date | null;
-  enroll: boolean;
+  /** RFC 7396 patch merged into additional_info */
+  patch: Record<string, unknown>;
   changes: Record<string, { from: unknown; to: unknown }>;
 }
 
-/**
- * Updates existing leads in one statement: names as given, a phone or email only where the
- * lead has none, custom fields merged in SQL, the cadence restarted where asked; and each
- * update's event.
- */
+/** Updates leads locked by lockLeadsForRefresh, with each one's event, in one statement. */
 export async function refreshLeads(
   db: Queryable,
   organizationId: string,
@@ -145,18 +166,19 @@ export async function refreshLeads(
   await db.query(
     `WITH r AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, first_name text, last_name text, name text, email text, phone text,
-                                                       patch jsonb, follow_up_step integer, next_follow_up_at timestamptz,
-                                                       enroll boolean, changes jsonb)
+                                                       dedupe_key text, follow_up_step integer, next_follow_up_at timestamptz,
+                                                       patch jsonb, changes jsonb)
      ), updated AS (
        UPDATE leads l SET
-         first_name = COALESCE(r.first_name, l.first_name),
-         last_name = COALESCE(r.last_name, l.last_name),
-         name = COALESCE(r.name, l.name),
-         email = COALESCE(l.email, r.email),
-         phone = COALESCE(l.phone, r.phone),
+         first_name = r.first_name,
+         last_name = r.last_name,
+         name = r.name,
+         email = r.email,
+         phone = r.phone,
+         dedupe_key = r.dedupe_key,
          additional_info = jsonb_merge_patch(l.additional_info, r.patch),
-         follow_up_step = CASE WHEN r.enroll THEN r.follow_up_step ELSE l.follow_up_step END,
-         next_follow_up_at = CASE WHEN r.enroll THEN r.next_follow_up_at ELSE l.next_follow_up_at END,
+         follow_up_step = r.follow_up_step,
+         next_follow_up_at = r.next_follow_up_at,
          version = l.version + 1,
          updated_at = $3
        FROM r WHERE l.organization_id = $2 AND l.id = r.id AND l.deleted_at IS NULL

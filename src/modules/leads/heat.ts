@@ -61,3 +61,15 @@ export function stageProgress(stage: { name: string; position: number; count: nu
   if (!stage || stage.count <= 1 || /^lost$/i.test(stage.name.trim())) return 0;
   return clamp(stage.position / (stage.count - 1), 0, 1);
 }
+
+/**
+ * A new lead's score, whichever way it came in: its stage's progress, one reply if it came
+ * having replied, the recency of a last activity it came with; no meetings yet.
+ */
+export function newLeadHeat(
+  stage: { name: string; position: number; count: number },
+  lead: { replied: boolean; lastActivityAt: Date | null },
+  now: Date,
+): number {
+  return heatScore({ replies: lead.replied ? 1 : 0, lastActivityAt: lead.lastActivityAt, now, stageProgress: stageProgress(stage), completedMeetings: 0 });
+}

@@ -20,7 +20,9 @@
  * - `deleteLead(ctx, actor, id)` (soft), `listLeads(ctx, actor, filters, cursor, limit?)`.
  * - `listEvents(ctx, actor, leadId, {after?, limit?})`: a page of the change log, oldest first.
  * - `toLeadDto(lead)`: the native DTO (`_id`, camelCase).
- * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`.
+ * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`, and for writers
+ *   of their own update statements (intake) the update's rules: `movedDedupeKey` (a default
+ *   key follows the contact), `changedFields` and `customFieldChanges` (the event's changes).
  *
  * `actor` is the request's Principal, or just `{organizationId}` for work the system does.
  */
@@ -32,7 +34,7 @@ import { toE164 } from '../../lib/phone.ts';
 import type { Principal } from '../auth/service.ts';
 import { findOrganization } from '../organizations/store.ts';
 import { followUpColumns, newLeadFollowUpColumns } from './follow-up-patch.ts';
-import { heatLabel, heatScore, stageProgress, type HotLabel } from './heat.ts';
+import { heatLabel, heatScore, newLeadHeat, stageProgress, type HotLabel } from './heat.ts';
 import {
   existingReferences,
   findLead,
@@ -253,6 +255,17 @@ const actorOf = (actor: LeadActor) => ({ userId: actor.userId ?? null, label: ac
 export const defaultDedupeKey = (phone: string | null | undefined, email: string | null | undefined): string | null =>
   phone ? phone : email ? `email:${email.toLowerCase()}` : null;
 
+/**
+ * The key a lead holds once its phone and email are `contact`: a default key follows them;
+ * a key a caller chose (campaign-scoped, or none) is left as it is (undefined).
+ */
+export function movedDedupeKey(
+  before: { dedupe_key: string | null; phone: string | null; email: string | null },
+  contact: { phone: string | null; email: string | null },
+): string | null | undefined {
+  return before.dedupe_key === defaultDedupeKey(before.phone, before.email) ? defaultDedupeKey(contact.phone, contact.email) : undefined;
+}
+
 // ---------------------------------------------------------------- validation
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -459,14 +472,7 @@ export async function createLead(ctx: AppContext, actor: LeadActor, input: NewLe
       await ctx.db.transaction(async (tx) => {
         const stage = checkStage(await findStage(tx, organizationId, await stageWithin(tx), move.pipelineId), move);
         const hotScore =
-          columns.hot_score ??
-          heatScore({
-            replies: input.hasReplied ? 1 : 0,
-            lastActivityAt: columns.last_activity_date ?? null,
-            now,
-            stageProgress: stageProgress(stage),
-            completedMeetings: 0,
-          });
+          columns.hot_score ?? newLeadHeat(stage, { replied: input.hasReplied ?? false, lastActivityAt: columns.last_activity_date ?? null }, now);
         const lead = await insertLead(tx, {
           id: newId(now),
           organizationId,
@@ -564,7 +570,7 @@ const FIELD_OF_COLUMN: Record<string, string> = {
 const comparable = (value: unknown) => (value instanceof Date ? value.toISOString() : JSON.stringify(value ?? null));
 
 /** The columns whose value actually changes, as the event's {field: {from, to}}. */
-function changedFields(before: LeadRow, columns: LeadColumns): Record<string, { from: unknown; to: unknown }> {
+export function changedFields(before: Partial<LeadRow>, columns: LeadColumns): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const [name, value] of Object.entries(columns)) {
     if (value === undefined) continue;
@@ -575,7 +581,7 @@ function changedFields(before: LeadRow, columns: LeadColumns): Record<string, { 
 }
 
 /** The additionalInfo part of the event: old and new values of the keys the patch touches. */
-function customFieldChanges(before: Record<string, unknown>, patch: Record<string, unknown>) {
+export function customFieldChanges(before: Record<string, unknown>, patch: Record<string, unknown>) {
   const from: Record<string, unknown> = Object.create(null);
   const to: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(patch)) {
@@ -701,11 +707,10 @@ function planUpdate(
     throw invalidField('stageId', 'cannot be removed; move the lead to another stage');
   }
   if (columns.phone !== undefined || columns.email !== undefined) {
-    const wasDefault = before.dedupe_key === defaultDedupeKey(before.phone, before.email);
     const phone = columns.phone !== undefined ? columns.phone : before.phone;
     const email = columns.email !== undefined ? columns.email : before.email;
-    if (options.dedupeKey !== undefined) columns.dedupe_key = options.dedupeKey;
-    else if (wasDefault) columns.dedupe_key = defaultDedupeKey(phone, email);
+    const dedupeKey = options.dedupeKey !== undefined ? options.dedupeKey : movedDedupeKey(before, { phone, email });
+    if (dedupeKey !== undefined) columns.dedupe_key = dedupeKey;
   }
 
   if (options.activityAt && columns.last_activity_date === undefined && (!before.last_activity_date || options.activityAt > before.last_activity_date)) {
