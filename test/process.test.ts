@@ -70,6 +70,16 @@ function launch(command: string, args: string[], env: Record<string, string>): S
   };
 }
 
+/** A JSON POST to a started process, with a bearer token when given. */
+async function postJson(url: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 /** Every process below `pid` (Linux /proc), children first. */
 function descendants(pid: number): number[] {
   const file = `/proc/${pid}/task/${pid}/children`;
@@ -181,14 +191,7 @@ describe('the service as a process', () => {
       let socket: Socket | undefined;
       try {
         await server.waitForOutput(/openlead started/);
-        const post = async (url: string, body: unknown, token?: string) => {
-          const response = await fetch(base + url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            body: JSON.stringify(body),
-          });
-          return { status: response.status, body: (await response.json()) as any };
-        };
+        const post = (url: string, body: unknown, token?: string) => postJson(base + url, body, token);
         const registered = await post('/api/auth/register', { email: 'ada@example.com', password: 'a long password', organizationName: 'Acme' });
         const token: string = registered.body.data.token;
         const lead = await post('/api/leads', { phone: '+14155550100', firstName: 'Ada' }, token);
@@ -248,14 +251,7 @@ describe('the service as a process', () => {
     const server = launch(process.execPath, ['bin/openlead.mjs', 'start'], { ...quiet, ...store.env, ...listen, ROLE: 'api', OPENAI_API_KEY: '', OPENAI_BASE_URL: model.baseUrl });
     try {
       await server.waitForOutput(/openlead started/);
-      const post = async (url: string, body: unknown, token?: string) => {
-        const response = await fetch(base + url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify(body),
-        });
-        return { status: response.status, body: (await response.json()) as any };
-      };
+      const post = (url: string, body: unknown, token?: string) => postJson(base + url, body, token);
       const registered = await post('/api/auth/register', { email: 'grace@example.com', password: 'a long password', organizationName: 'Local AI' });
       const token: string = registered.body.data.token;
       const prompt = await post('/api/prompts', { name: 'Solar', content: 'You sell rooftop solar.' }, token);
