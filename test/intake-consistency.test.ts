@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
 import { createConfiguration } from './support/intake.ts';
+import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
 
 // Intake writes leads with its own batch statements: these check that what it writes obeys
 // the native lead rules (duplicates, heat, the event log) as a native create or PATCH would.
@@ -174,5 +175,57 @@ describe("the event of an intake update holds every changed field's old and new 
       nextFollowUpAt: { from: before.nextFollowUpAt, to: after.nextFollowUpAt },
       additionalInfo: { from: { budget: '10k', colour: null }, to: { budget: '20k', colour: 'red' } },
     });
+  });
+});
+
+describe('re-enrolment by intake follows the cadence the lead follows', () => {
+  test("the lead's own cadence, else its agent's, timed from now; a deferral of the old timer is cleared", async () => {
+    const org = await registerOrganization(app, 'Cadences');
+    const orgKey = await apiKeyFor(app, org);
+    const orgWebhook = (body: Record<string, unknown>) => app.request('POST', '/api/webhook/outreach', { token: orgKey, body });
+    const config = await createConfiguration(app, org, { allowRecontact: true, starterMessage: 'Hi {{firstName}}' });
+    const defaults = await app.request('PATCH', '/api/organization', {
+      token: org.token,
+      body: { defaultFollowUpConfig: { '1': { hours: 11, channel: 'text' } } },
+    });
+    assert.equal(defaults.status, 200, defaults.text);
+    const agent = await app.request('POST', '/api/agents', { token: org.token, body: { name: 'Seven', followUpConfig: { '1': { hours: 7, channel: 'text' } } } });
+    assert.equal(agent.status, 201, agent.text);
+
+    app.clock.set('2026-06-02T03:00:00Z'); // Tuesday, before the organization's 09:00 UTC opening
+    const phones = [nextPhone(), nextPhone(), nextPhone()];
+    const [own, viaAgent, viaOrg] = await Promise.all(phones.map((phoneNumber) => orgWebhook({ configurationId: config._id, phoneNumber })));
+    const lead = (res: typeof own) => res.body.data.contactId as string;
+    const patch = async (id: string, body: Record<string, unknown>) => {
+      const res = await app.request('PATCH', `/api/leads/${id}`, { token: org.token, body });
+      assert.equal(res.status, 200, res.text);
+      return res.body.data;
+    };
+    await patch(lead(own), { followUpConfig: { '1': { hours: 5, channel: 'text' }, '2': { hours: 9, channel: 'text' } } });
+    await patch(lead(viaAgent), { agentId: agent.body.data._id });
+    // the own cadence's step 1 comes due at 08:00, outside the window: the dispatcher defers it
+    app.clock.set('2026-06-02T08:00:00Z');
+    while ((await runDispatcherOnce(app.ctx)) > 0);
+    const deferred = (await app.request('GET', `/api/leads/${lead(own)}`, { token: org.token })).body.data;
+    assert.equal(deferred.followUpDeferredUntil, '2026-06-02T09:00:00.000Z');
+
+    app.clock.set('2026-06-02T08:30:00Z');
+    for (const [k, res] of [own, viaAgent, viaOrg].entries()) {
+      const again = await orgWebhook({ configurationId: config._id, phoneNumber: phones[k] });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.body.data.contactId, lead(res));
+    }
+    const shown = async (res: typeof own) => (await app.request('GET', `/api/leads/${lead(res)}`, { token: org.token })).body.data;
+    const [ownAfter, agentAfter, orgAfter] = [await shown(own), await shown(viaAgent), await shown(viaOrg)];
+    assert.deepEqual([ownAfter.followUpStep, ownAfter.nextFollowUpAt, ownAfter.followUpDeferredUntil], [1, '2026-06-02T13:30:00.000Z', null]);
+    assert.deepEqual([agentAfter.followUpStep, agentAfter.nextFollowUpAt], [1, '2026-06-02T15:30:00.000Z']);
+    assert.deepEqual([orgAfter.followUpStep, orgAfter.nextFollowUpAt], [1, '2026-06-02T19:30:00.000Z']);
+
+    const events = (await app.request('GET', `/api/leads/${lead(own)}/events`, { token: org.token })).body.data;
+    assert.deepEqual(events.at(-1).changes.followUpDeferredUntil, { from: '2026-06-02T09:00:00.000Z', to: null });
+    const timeline = (await app.request('GET', `/api/leads/${lead(own)}/activities`, { token: org.token })).body.data;
+    const enrolled = timeline.filter((entry: { metadata: { decisions?: string[] } }) => entry.metadata.decisions?.includes('Enrolled in the follow-up cadence'));
+    assert.equal(enrolled.length, 2);
+    assert.ok(enrolled.some((entry: { metadata: { nextFollowUpAt: string } }) => entry.metadata.nextFollowUpAt === '2026-06-02T13:30:00.000Z'), 'the timeline names the new timer');
   });
 });

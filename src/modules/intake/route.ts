@@ -220,18 +220,35 @@ async function firstMessage(
   return { content: composition.content, composedBy: composition.source === 'ai' ? 'ai' : 'template', traceId: composition.traceId };
 }
 
-/** forwardToOutreach: the first step of the organization's cadence, timed from now. */
-function enrollment(organization: OrganizationRow, now: Date): { follow_up_step: number; next_follow_up_at: Date | null } {
-  const cadence = resolveCadence(null, null, organization.default_follow_up_config as FollowUpConfig | null);
+const ENROLLED = 'Enrolled in the follow-up cadence';
+
+type Enrollment = { follow_up_step: number; next_follow_up_at: Date | null; follow_up_deferred_until: null };
+
+/**
+ * forwardToOutreach: the first step of the cadence the lead follows (its own, else its
+ * agent's, else the organization's), timed from now; a deferral of the old timer goes with it.
+ */
+function enrollment(
+  organization: OrganizationRow,
+  lead: { follow_up_config: unknown; agent_follow_up_config: unknown } | undefined,
+  now: Date,
+): Enrollment {
+  const cadence = resolveCadence(
+    (lead?.follow_up_config ?? null) as FollowUpConfig | null,
+    (lead?.agent_follow_up_config ?? null) as FollowUpConfig | null,
+    organization.default_follow_up_config as FollowUpConfig | null,
+  );
   const step = firstStep(cadence);
-  return { follow_up_step: step, next_follow_up_at: dueAt(cadence, step, now, organization.long_term_interval_hours) };
+  return { follow_up_step: step, next_follow_up_at: dueAt(cadence, step, now, organization.long_term_interval_hours), follow_up_deferred_until: null };
 }
 
-/** What routing gives an existing lead: its contact as it came in, and the cadence's restart when it enrolls. */
+/** What routing gives an existing lead: its contact as it came in, and whether it enrolls again. */
 interface RefreshOffer {
+  /** the person's place in the batch */
+  index: number;
   id: string;
   contact: CleanContact;
-  followUp?: { follow_up_step: number; next_follow_up_at: Date | null };
+  enroll: boolean;
 }
 
 /**
@@ -240,7 +257,7 @@ interface RefreshOffer {
  * native ones: a default dedupe key follows the phone the lead gains, and the event holds
  * the old and new value of every field that changes.
  */
-function refreshOf(lead: RefreshedLead, offer: RefreshOffer): LeadRefresh {
+function refreshOf(lead: RefreshedLead, offer: RefreshOffer, organization: OrganizationRow, now: Date): LeadRefresh {
   const { contact } = offer;
   const columns = {
     first_name: contact.firstName ?? lead.first_name,
@@ -249,7 +266,9 @@ function refreshOf(lead: RefreshedLead, offer: RefreshOffer): LeadRefresh {
     email: lead.email ?? contact.email,
     phone: lead.phone ?? contact.phone,
     dedupe_key: lead.dedupe_key,
-    ...(offer.followUp ?? { follow_up_step: lead.follow_up_step, next_follow_up_at: lead.next_follow_up_at }),
+    ...(offer.enroll
+      ? enrollment(organization, lead, now)
+      : { follow_up_step: lead.follow_up_step, next_follow_up_at: lead.next_follow_up_at, follow_up_deferred_until: lead.follow_up_deferred_until }),
   };
   const dedupeKey = movedDedupeKey(lead, columns);
   if (dedupeKey !== undefined) columns.dedupe_key = dedupeKey;
@@ -369,7 +388,7 @@ async function routeOnce(
 
   const now = ctx.clock.now();
   const actor = { userId: configuration.userId, label: `intake:${origin}` };
-  const followUp = configuration.forwardToOutreach ? enrollment(organization, now) : undefined;
+  const newLeadEnrollment = enrollment(organization, undefined, now);
   // a new lead starts with the score a native create gives a lead in its stage
   const entryScore = persons.every((person) => person.existing)
     ? 0
@@ -388,12 +407,12 @@ async function routeOnce(
   const results = persons.map((person, i): RoutingResult => {
     const leadId = leadIds[i];
     const { contact, existing } = person;
-    const enroll = contacts(person) && followUp !== undefined;
+    const enroll = contacts(person) && configuration.forwardToOutreach;
     if (existing) {
       note(i, contacts(person) ? 'Lead came in again; re-contact allowed by the configuration' : 'Lead came in again; not re-contacted (allowRecontact is off)', {
         configurationName: configuration.configurationName,
       });
-      offers.push({ id: leadId, contact, followUp: enroll ? followUp : undefined });
+      offers.push({ index: i, id: leadId, contact, enroll });
     } else {
       newLeads.push({
         id: leadId,
@@ -413,8 +432,8 @@ async function routeOnce(
         dedupe_key: defaultDedupeKey(contact.phone, contact.email),
         hot_score: entryScore,
         hot_label: heatLabel(entryScore),
-        follow_up_step: enroll ? followUp.follow_up_step : null,
-        next_follow_up_at: enroll ? followUp.next_follow_up_at : null,
+        follow_up_step: enroll ? newLeadEnrollment.follow_up_step : null,
+        next_follow_up_at: enroll ? newLeadEnrollment.next_follow_up_at : null,
         created_at: now,
         updated_at: now,
       });
@@ -426,7 +445,7 @@ async function routeOnce(
         costPerLead: configuration.costPerLead,
       });
     }
-    if (enroll) note(i, 'Enrolled in the follow-up cadence', { followUpStep: followUp.follow_up_step, nextFollowUpAt: followUp.next_follow_up_at });
+    if (enroll && !existing) note(i, ENROLLED, { followUpStep: newLeadEnrollment.follow_up_step, nextFollowUpAt: newLeadEnrollment.next_follow_up_at });
     let applicationId: string | null = null;
     if (configuration.createApplication) {
       applicationId = newId(now);
@@ -488,7 +507,10 @@ async function routeOnce(
       // a lead deleted since it was found is left alone
       const refreshes = offers.flatMap((offer) => {
         const lead = lockedById.get(offer.id);
-        return lead ? [refreshOf(lead, offer)] : [];
+        if (!lead) return [];
+        const refresh = refreshOf(lead, offer, organization, now);
+        if (offer.enroll) note(offer.index, ENROLLED, { followUpStep: refresh.follow_up_step, nextFollowUpAt: refresh.next_follow_up_at });
+        return [refresh];
       });
       await refreshLeads(tx, organizationId, refreshes, actor, now);
       await insertApplications(tx, applications);

@@ -120,8 +120,19 @@ export async function recordLeadsCreated(
 /** What a refresh plans from: the existing lead's columns it may change, as they are now. */
 export type RefreshedLead = Pick<
   LeadRow,
-  'id' | 'first_name' | 'last_name' | 'name' | 'email' | 'phone' | 'dedupe_key' | 'additional_info' | 'follow_up_step' | 'next_follow_up_at'
->;
+  | 'id'
+  | 'first_name'
+  | 'last_name'
+  | 'name'
+  | 'email'
+  | 'phone'
+  | 'dedupe_key'
+  | 'additional_info'
+  | 'follow_up_step'
+  | 'follow_up_config'
+  | 'next_follow_up_at'
+  | 'follow_up_deferred_until'
+> & { agent_follow_up_config: unknown };
 
 /**
  * Locks the live leads a batch refreshes and reads them, so the refresh is planned on the
@@ -131,9 +142,11 @@ export type RefreshedLead = Pick<
 export function lockLeadsForRefresh(db: Queryable, organizationId: string, ids: string[]): Promise<RefreshedLead[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db.query<RefreshedLead>(
-    `SELECT id, first_name, last_name, name, email, phone, dedupe_key, additional_info, follow_up_step, next_follow_up_at FROM leads
-      WHERE organization_id = $1 AND id = ANY($2::text[]) AND deleted_at IS NULL
-      ORDER BY id FOR UPDATE`,
+    `SELECT l.id, l.first_name, l.last_name, l.name, l.email, l.phone, l.dedupe_key, l.additional_info,
+            l.follow_up_step, l.follow_up_config, l.next_follow_up_at, l.follow_up_deferred_until, a.follow_up_config AS agent_follow_up_config
+       FROM leads l LEFT JOIN agents a ON a.organization_id = l.organization_id AND a.id = l.agent_id
+      WHERE l.organization_id = $1 AND l.id = ANY($2::text[]) AND l.deleted_at IS NULL
+      ORDER BY l.id FOR UPDATE OF l`,
     [organizationId, ids],
   );
 }
@@ -149,6 +162,7 @@ export interface LeadRefresh {
   dedupe_key: string | null;
   follow_up_step: number | null;
   next_follow_up_at: Date | null;
+  follow_up_deferred_until: Date | null;
   /** RFC 7396 patch merged into additional_info */
   patch: Record<string, unknown>;
   changes: Record<string, { from: unknown; to: unknown }>;
@@ -167,7 +181,7 @@ export async function refreshLeads(
     `WITH r AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, first_name text, last_name text, name text, email text, phone text,
                                                        dedupe_key text, follow_up_step integer, next_follow_up_at timestamptz,
-                                                       patch jsonb, changes jsonb)
+                                                       follow_up_deferred_until timestamptz, patch jsonb, changes jsonb)
      ), updated AS (
        UPDATE leads l SET
          first_name = r.first_name,
@@ -179,6 +193,7 @@ export async function refreshLeads(
          additional_info = jsonb_merge_patch(l.additional_info, r.patch),
          follow_up_step = r.follow_up_step,
          next_follow_up_at = r.next_follow_up_at,
+         follow_up_deferred_until = r.follow_up_deferred_until,
          version = l.version + 1,
          updated_at = $3
        FROM r WHERE l.organization_id = $2 AND l.id = r.id AND l.deleted_at IS NULL
