@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -87,6 +87,26 @@ describe('the embedded database belongs to one process', () => {
     const gone = spawn(process.execPath, ['-e', '']);
     await new Promise((resolve) => gone.once('exit', resolve));
     await writeFile(path.join(dataDir, 'openlead.pid'), String(gone.pid));
+    const next = spawnWorker(embedded(dataDir), 'api');
+    started.push(next);
+    assert.ok(await waitFor(async () => next.output().includes('openlead started'), 60_000, 100), next.output());
+    await next.stop();
+  });
+
+  test("a lock whose pid now belongs to another live process (pid reuse after a crash) is taken over; the owner's own is not", { skip: !existsSync('/proc/self/stat') }, async () => {
+    // this test process stands in for the unrelated process that got the crashed owner's pid
+    const stat = await readFile(`/proc/${process.pid}/stat`, 'utf8');
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const lockFile = path.join(dataDir, 'openlead.pid');
+
+    await writeFile(lockFile, `${process.pid} ${startTime}`);
+    const refused = spawnWorker(embedded(dataDir), 'api');
+    started.push(refused);
+    const code = await exitCode(refused);
+    assert.ok(code !== 'running' && code !== 0, `a lock naming a live process as it started is held: exited with ${code}`);
+    assert.match(refused.output(), new RegExp(`in use by process ${process.pid}`));
+
+    await writeFile(lockFile, `${process.pid} ${Number(startTime) - 1}`);
     const next = spawnWorker(embedded(dataDir), 'api');
     started.push(next);
     assert.ok(await waitFor(async () => next.output().includes('openlead started'), 60_000, 100), next.output());
