@@ -513,6 +513,27 @@ describe('tenant isolation', () => {
     assert.deepEqual(timeline.body.data.find((a: any) => a.type === 'Note').notesHistory.map((n: any) => n.text), ['mine']);
   });
 
+  test('another organization\'s stage never names a lead\'s or an application\'s stage, even when a row points at it', async () => {
+    // No route writes such a row; a direct write stands for a bug elsewhere, which the stage joins must not turn into a leak.
+    const theirs = await createLead({}, other);
+    await app.db.query(`UPDATE pipeline_stages SET name = 'Rival secret stage' WHERE id = $1`, [theirs.stageId]);
+    const lead = await createLead({ firstName: 'Misfiled' });
+    await app.db.query(`UPDATE leads SET stage_id = $1 WHERE id = $2`, [theirs.stageId, lead._id]);
+    await app.db.query(
+      `INSERT INTO applications (id, organization_id, lead_id, name, stage_id, created_at, updated_at)
+       VALUES ('0000000000000000000000a1', $1, $2, 'Misfiled application', $3, now(), now())`,
+      [admin.organizationId, lead._id, theirs.stageId],
+    );
+    const answers = [
+      (await app.request('GET', `/api/leads/${lead._id}`, { token: admin.token })).body.data,
+      (await patch(lead._id, { source: 'web' })).body.data,
+      (await app.request('GET', '/api/leads?limit=200', { token: admin.token })).body.data.leads.find((l: any) => l._id === lead._id),
+      (await app.request('GET', '/api/leads?q=Misfiled', { token: admin.token })).body.data.leads[0],
+      (await app.request('GET', '/api/applications/0000000000000000000000a1', { token: admin.token })).body.data,
+    ];
+    for (const answer of answers) assert.equal(answer.stageName, null, JSON.stringify(answer));
+  });
+
   test('routes need credentials', async () => {
     assert.equal((await app.request('GET', '/api/leads')).status, 401);
   });

@@ -29,7 +29,7 @@ export async function insertApplications(db: Queryable, applications: Applicatio
   );
 }
 
-const SELECT_APPLICATION = `SELECT a.*, s.name AS stage_name FROM applications a LEFT JOIN pipeline_stages s ON s.id = a.stage_id`;
+const SELECT_APPLICATION = `SELECT a.*, s.name AS stage_name FROM applications a LEFT JOIN pipeline_stages s ON s.organization_id = a.organization_id AND s.id = a.stage_id`;
 
 export function findApplication(db: Queryable, organizationId: string, id: string): Promise<ApplicationRow | undefined> {
   return maybeOne<ApplicationRow>(db, `${SELECT_APPLICATION} WHERE a.organization_id = $1 AND a.id = $2`, [organizationId, id]);

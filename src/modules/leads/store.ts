@@ -66,7 +66,7 @@ export interface StageRef {
 export type LeadColumns = Partial<Omit<LeadRow, 'id' | 'seq' | 'organization_id' | 'stage_name' | 'version' | 'created_at' | 'updated_at' | 'deleted_at'>>;
 
 const SELECT_LEAD = `
-  SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id`;
+  SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN pipeline_stages s ON s.organization_id = l.organization_id AND s.id = l.stage_id`;
 
 // The per-request statements are named, so PostgreSQL plans each once per connection: on
 // this wide, well-indexed table planning costs more than running them. The name of a
@@ -139,7 +139,7 @@ export function findLeadByContactRow(
  */
 const STAGE_LOOKUP = (organization: string, reference: string, pipeline: string) => `
   SELECT st.id, st.pipeline_id, st.name, st.position,
-         (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = st.pipeline_id) AS count
+         (SELECT count(*)::int FROM pipeline_stages c WHERE c.organization_id = st.organization_id AND c.pipeline_id = st.pipeline_id) AS count
     FROM pipeline_stages st
    WHERE st.organization_id = ${organization}
      AND CASE WHEN ${reference} IS NULL THEN st.pipeline_id = ${pipeline}
@@ -165,12 +165,12 @@ export function readLeadForChange(
 
 const readForChange = (lock: boolean) =>
   prepared(`SELECT l.*, s.name AS stage_name, s.position AS stage_position,
-            (SELECT count(*)::int FROM pipeline_stages c WHERE c.pipeline_id = s.pipeline_id) AS stage_count,
+            (SELECT count(*)::int FROM pipeline_stages c WHERE c.organization_id = s.organization_id AND c.pipeline_id = s.pipeline_id) AS stage_count,
             CASE WHEN t.id IS NULL THEN NULL
                  ELSE json_build_object('id', t.id, 'pipeline_id', t.pipeline_id, 'name', t.name, 'position', t.position, 'count', t.count) END
               AS target_stage
        FROM leads l
-       LEFT JOIN pipeline_stages s ON s.id = l.stage_id
+       LEFT JOIN pipeline_stages s ON s.organization_id = l.organization_id AND s.id = l.stage_id
        LEFT JOIN LATERAL (${STAGE_LOOKUP('l.organization_id', '$3::text', 'COALESCE($4::text, l.pipeline_id)')}) t
          ON $3::text IS NOT NULL OR $4::text IS NOT NULL
       WHERE l.organization_id = $1 AND l.id = $2 AND l.deleted_at IS NULL
@@ -314,7 +314,7 @@ export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Prom
        INSERT INTO stage_history (organization_id, lead_id, from_stage_id, to_stage_id, source, configuration_id, changed_by, at)
        SELECT organization_id, id, from_stage_id, stage_id, source, configuration_id, actor, at FROM written WHERE stage_changed
      )
-     SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.id = u.stage_id`),
+     SELECT u.*, s.name AS stage_name FROM updated u LEFT JOIN pipeline_stages s ON s.organization_id = u.organization_id AND s.id = u.stage_id`),
     [JSON.stringify(batch)],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -439,7 +439,7 @@ export async function listLeadRows(
   const windowed = await db.query<LeadRow & { window_rows: number }>(
     `WITH recent AS MATERIALIZED (
        SELECT l.id, l.created_at, ${SEARCH_TEXT} AS text
-         FROM leads l LEFT JOIN pipeline_stages s ON s.id = l.stage_id ${LIST_WHERE}
+         FROM leads l LEFT JOIN pipeline_stages s ON s.organization_id = l.organization_id AND s.id = l.stage_id ${LIST_WHERE}
         ORDER BY l.created_at DESC, l.id DESC LIMIT $17
      ), hits AS (
        SELECT id, created_at FROM recent WHERE text ILIKE $16 ORDER BY created_at DESC, id DESC LIMIT $15
@@ -448,7 +448,7 @@ export async function listLeadRows(
        FROM (SELECT 1) AS always
        LEFT JOIN hits h ON true
        LEFT JOIN leads l ON l.organization_id = $1 AND l.id = h.id
-       LEFT JOIN pipeline_stages s ON s.id = l.stage_id
+       LEFT JOIN pipeline_stages s ON s.organization_id = l.organization_id AND s.id = l.stage_id
       ORDER BY h.created_at DESC, h.id DESC`,
     [...params, pattern, SEARCH_WINDOW],
   );
