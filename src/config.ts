@@ -107,7 +107,9 @@ function url(env: NodeJS.ProcessEnv, name: string, schemes: string[], options: {
 function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.DATABASE_URL;
   if (!raw) return undefined;
-  if (!/^(postgres(ql)?:\/\/|socket:|\/)/i.test(raw)) throw new ConfigError('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+  if (!/^(postgres(ql)?:\/\/|socket:|\/)/i.test(raw)) {
+    throw new ConfigError('DATABASE_URL must be a URL starting with postgres:// or postgresql://, a socket: URL, or a socket directory path such as /var/run/postgresql');
+  }
   return raw;
 }
 

@@ -40,7 +40,7 @@ describe('configuration from the environment', () => {
     for (const bad of ['999.1.1.1', '1.2.3', 'not a host', '[::1]']) refused({ HOST: bad }, /^HOST must be an IP address or a host name/);
   });
 
-  test('DATABASE_URL must be a postgres:// URL, and the refusal does not repeat it (it may hold a password)', () => {
+  test('DATABASE_URL must be a postgres:// URL or a socket form, and the refusal does not repeat it (it may hold a password)', () => {
     assert.equal(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }).databaseUrl, 'postgres://postgres@127.0.0.1:5432/test');
     assert.ok(loadConfig({ DATABASE_URL: 'postgresql://u:p@db/app?sslmode=require' }).databaseUrl);
     assert.ok(loadConfig({ DATABASE_URL: 'postgres:///app?host=/var/run/postgresql' }).databaseUrl);
@@ -49,7 +49,7 @@ describe('configuration from the environment', () => {
       assert.equal(loadConfig({ DATABASE_URL: socket }).databaseUrl, socket);
     }
     for (const bad of ['garbage', 'mysql://u:hunter2@db/app', 'postgres:hunter2@db', 'http://db:5432/app']) {
-      refused({ DATABASE_URL: bad }, /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/$/);
+      refused({ DATABASE_URL: bad }, /^DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/, a socket: URL, or a socket directory path such as \/var\/run\/postgresql$/);
     }
   });
 
