@@ -6,7 +6,6 @@ import {
   findLeadByContact,
   findLeadByPhone,
   findLeadBySeq,
-  setLeadStatus,
   updateLead,
 } from '../src/modules/leads/service.ts';
 import { SEARCH_WINDOW } from '../src/modules/leads/store.ts';
@@ -571,9 +570,9 @@ describe('service interface used by the dialects, intake and follow-ups', () => 
     assert.notEqual(c.id, d.id);
   });
 
-  test('setLeadStatus writes system statuses that clients may not', async () => {
+  test('updateLead with {system: true} writes system statuses that clients may not', async () => {
     const lead = await createLead();
-    const scheduled = await setLeadStatus(app.ctx, { organizationId: admin.organizationId }, lead._id, 'scheduled');
+    const scheduled = await updateLead(app.ctx, { organizationId: admin.organizationId }, lead._id, { status: 'scheduled' }, { system: true });
     assert.equal(scheduled.status, 'scheduled');
     const events = await app.request('GET', `/api/leads/${lead._id}/events`, { token: admin.token });
     assert.equal(events.body.data.at(-1).actor, 'system');

@@ -11,8 +11,6 @@ export const ValidationFailed = Type.Object({
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries([[401, Message], [422, ValidationFailed], ...statuses.map((status) => [status, Message])]);
 
-export const LeadStatus = Type.String({ description: 'created, completed or reached-max-retries (others are assigned automatically)' });
-
 export const AutocallsLead = Type.Object({
   id: Type.Integer(),
   campaign_id: Nullable(Type.Integer()),

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Envelope, Nullable, Timestamp } from '../../http/schemas.ts';
+import { MAX_APPROVAL_PAGE } from './service.ts';
 
 const Status = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
 
@@ -22,7 +23,7 @@ export const ApprovalDto = Type.Object({
 export const ApprovalQuery = Type.Object({
   status: Type.Optional(Status),
   leadId: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_APPROVAL_PAGE, default: 50 })),
 });
 
 export const ApproveBody = Type.Union([

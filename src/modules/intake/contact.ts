@@ -91,7 +91,3 @@ export function completeNames(contact: IncomingContact): IncomingContact {
   }
   return contact;
 }
-
-export function hasContactPoint(contact: IncomingContact): boolean {
-  return Boolean(contact.phone || contact.email);
-}

@@ -16,7 +16,6 @@
  *   or in a locking transaction. `additionalInfo` is an RFC 7396 merge patch applied in
  *   SQL. A stale `expectedVersion` → 412. `system: true` lets the system set system
  *   statuses. `updateLeadWithin(ctx, tx, ...)` is the same inside a caller's transaction.
- * - `setLeadStatus(ctx, actor, id, status)`: the system-side status setter.
  * - `deleteLead(ctx, actor, id)` (soft), `listLeads(ctx, actor, filters, cursor, limit?)`.
  * - `listEvents(ctx, actor, leadId, {after?, limit?})`: a page of the change log, oldest first.
  * - `toLeadDto(lead)`: the native DTO (`_id`, camelCase).
@@ -768,11 +767,6 @@ function planUpdate(
     activities,
     stageChange: stageChanged ? { fromStageId: before.stage_id, toStageId: stage.id, source: columns.source ?? before.source } : undefined,
   };
-}
-
-/** The system-side status setter (dispatcher, carriers): any status, including system-owned ones. */
-export function setLeadStatus(ctx: AppContext, actor: LeadActor, id: string, status: LeadStatus): Promise<Lead> {
-  return updateLead(ctx, actor, id, { status }, { system: true });
 }
 
 // ---------------------------------------------------------------- delete / list
