@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { isUniqueViolation, type PgError, type Queryable } from '../../db/database.ts';
+import { isForeignKeyViolation, isUniqueViolation, type Queryable } from '../../db/database.ts';
 import { badRequest, conflict, invalidField, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import type { Principal } from '../auth/service.ts';
@@ -150,7 +150,7 @@ export async function removeAgent(ctx: AppContext, principal: Principal, id: str
   try {
     if (!(await deleteAgent(ctx.db, principal.organizationId, id))) throw notFound(AGENT_NOT_FOUND);
   } catch (error) {
-    if ((error as PgError).code === '23503') throw badRequest('Agent is used by leads or campaigns and cannot be deleted');
+    if (isForeignKeyViolation(error)) throw badRequest('Agent is used by leads or campaigns and cannot be deleted');
     throw error;
   }
 }

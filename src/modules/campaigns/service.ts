@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import type { PgError } from '../../db/database.ts';
+import { isForeignKeyViolation } from '../../db/database.ts';
 import { badRequest, conflict, invalidField, notFound } from '../../http/errors.ts';
 import { isId, newId } from '../../lib/ids.ts';
 import { isTimeZone, toClockTime } from '../agents/schedule-window.ts';
@@ -102,7 +102,7 @@ export async function removeCampaign(ctx: AppContext, principal: Principal, id: 
   try {
     if (!(await deleteCampaign(ctx.db, principal.organizationId, id))) throw notFound(CAMPAIGN_NOT_FOUND);
   } catch (error) {
-    if ((error as PgError).code === '23503') throw badRequest('Campaign has leads and cannot be deleted');
+    if (isForeignKeyViolation(error)) throw badRequest('Campaign has leads and cannot be deleted');
     throw error;
   }
 }
