@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../http/errors.ts';
-import { toE164 } from '../lib/phone.ts';
 import { resolveApiKey, type Principal } from '../modules/auth/service.ts';
-import { findOrganization } from '../modules/organizations/store.ts';
 
 /**
  * What every vendor dialect shares: it authenticates with a user's API key read from the
@@ -27,15 +25,6 @@ export function useApiKeyAuth(
 /** A JSON object (not an array, not null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The number in E.164 as the organization reads it (its default country), or undefined;
- * dialects check it first because each vendor has its own message for a bad number.
- */
-export async function phoneInE164(ctx: AppContext, principal: Principal, phone: string): Promise<string | undefined> {
-  const organization = await findOrganization(ctx.db, principal.organizationId);
-  return toE164(phone, organization?.default_country ?? ctx.config.defaultCountry);
 }
 
 /**

@@ -12,11 +12,12 @@ import {
   getLead,
   LEAD_EXISTS,
   LEAD_NOT_FOUND,
+  phoneInE164,
   updateLead,
   type Lead,
   type LeadPatch,
 } from '../../modules/leads/service.ts';
-import { inVendorTerms, phoneInE164, useApiKeyAuth } from '../shared.ts';
+import { inVendorTerms, useApiKeyAuth } from '../shared.ts';
 import {
   AptenLead,
   CreatedLead,
@@ -89,7 +90,7 @@ export function aptenDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags, summary: 'Create a lead', body: CreateLeadBody, response: { 200: CreatedLead, ...errorResponses() } } },
       async (request) => {
         const { principal, body } = request;
-        const phone = await phoneInE164(ctx, principal, body.phone);
+        const phone = await phoneInE164(ctx, principal.organizationId, body.phone);
         if (!phone) throw badRequest(INVALID_PHONE);
         const agent = await agentNamed(ctx, principal, body.customerProfile);
         if (!agent) throw badRequest(`customerProfile "${body.customerProfile}" is not one of your customer profiles`);
@@ -111,7 +112,7 @@ export function aptenDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
       { schema: { tags, summary: 'Find a lead by phone number', querystring: LookupQuery, response: { 200: AptenLead, ...errorResponses(404) } } },
       async (request) => {
         const { principal } = request;
-        const phone = await phoneInE164(ctx, principal, request.query.phone);
+        const phone = await phoneInE164(ctx, principal.organizationId, request.query.phone);
         if (!phone) throw badRequest(INVALID_PHONE);
         const lead = await findLeadByPhone(ctx, principal.organizationId, phone);
         if (!lead) throw notFound(LEAD_NOT_FOUND);

@@ -3,8 +3,8 @@ import { AppError, badRequest, notFound, type FieldIssue } from '../../http/erro
 import type { Principal } from '../../modules/auth/service.ts';
 import { campaignByNumber, toCampaignDto } from '../../modules/campaigns/service.ts';
 import type { CampaignRow } from '../../modules/campaigns/store.ts';
-import { CLIENT_STATUSES, findLeadBySeq, LEAD_EXISTS, type Lead } from '../../modules/leads/service.ts';
-import { inVendorTerms, isPlainObject, phoneInE164 } from '../shared.ts';
+import { CLIENT_STATUSES, findLeadBySeq, LEAD_EXISTS, phoneInE164, type Lead } from '../../modules/leads/service.ts';
+import { inVendorTerms, isPlainObject } from '../shared.ts';
 
 /** Laravel's 422: every violation of the request, grouped by field. */
 export function validationFailed(issues: FieldIssue[]): AppError {
@@ -39,7 +39,7 @@ function requireOwnCampaign(principal: Principal, campaign: CampaignRow | undefi
 }
 
 export async function toPhoneNumber(ctx: AppContext, principal: Principal, phone: string): Promise<string> {
-  const e164 = await phoneInE164(ctx, principal, phone);
+  const e164 = await phoneInE164(ctx, principal.organizationId, phone);
   if (!e164) throw badRequest('Invalid phone number');
   return e164;
 }

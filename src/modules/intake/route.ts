@@ -11,12 +11,14 @@ import { dueAt, firstStep, resolveCadence, type FollowUpConfig } from '../follow
 import type { RoutingConfiguration } from '../lead-management/service.ts';
 import { heatLabel, newLeadHeat } from '../leads/heat.ts';
 import {
+  CONTACT_RULES,
   CUSTOM_FIELD_LIMITS,
   changedFields,
   checkCustomFields,
   customFieldChanges,
   customFieldsBoundsError,
   defaultDedupeKey,
+  isEmailAddress,
   movedDedupeKey,
 } from '../leads/service.ts';
 import { findStage, type StageRef } from '../leads/store.ts';
@@ -58,8 +60,6 @@ export type RowOutcome = { ok: true; result: RoutingResult } | { ok: false; erro
 /** What the first message falls back to when the configuration has no starter message and the model is not asked or fails. */
 export const DEFAULT_FIRST_TOUCH = 'Hi {{firstName}}, thanks for your interest! When would be a good time to talk?';
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** The custom fields would take the lead past what the leads table keeps (an existing lead's own fields count). */
 const pastBoundsError = () =>
   invalidField('customFields', `may have at most ${CUSTOM_FIELD_LIMITS.keys} keys and ${CUSTOM_FIELD_LIMITS.bytes} bytes of JSON, counting those the lead already has`);
@@ -79,19 +79,14 @@ interface CleanContact {
  */
 function cleanContact(contact: IncomingContact, organization: OrganizationRow, lenient: boolean): CleanContact {
   const customFields = { ...contact.customFields };
-  const keepOrRefuse = (field: 'phone' | 'email', value: string, rule: string) => {
-    if (!lenient) throw badRequest(`${field} ${rule}`, [{ field, message: `${field} ${rule}` }]);
+  const keepOrRefuse = (field: 'phone' | 'email', value: string) => {
+    const message = `${field} ${CONTACT_RULES[field]}`;
+    if (!lenient) throw badRequest(message, [{ field, message }]);
     customFields[field] = value;
     return null;
   };
-  const phone = contact.phone
-    ? (toE164(contact.phone, organization.default_country) ?? keepOrRefuse('phone', contact.phone, 'is not a valid phone number'))
-    : null;
-  const email = contact.email
-    ? EMAIL_PATTERN.test(contact.email)
-      ? contact.email
-      : keepOrRefuse('email', contact.email, 'must be a valid email address')
-    : null;
+  const phone = contact.phone ? (toE164(contact.phone, organization.default_country) ?? keepOrRefuse('phone', contact.phone)) : null;
+  const email = contact.email ? (isEmailAddress(contact.email) ? contact.email : keepOrRefuse('email', contact.email)) : null;
   if (!phone && !email) throw badRequest('A phone number or an email address is required', [{ field: 'phone', message: 'phone or email is required' }]);
   checkCustomFields(customFields, 'customFields');
   return { firstName: contact.firstName ?? null, lastName: contact.lastName ?? null, name: contact.name ?? null, email, phone, customFields };

@@ -19,6 +19,8 @@
  * - `deleteLead(ctx, actor, id)` (soft), `listLeads(ctx, actor, filters, cursor, limit?)`.
  * - `listEvents(ctx, actor, leadId, {after?, limit?})`: a page of the change log, oldest first.
  * - `toLeadDto(lead)`: the native DTO (`_id`, camelCase).
+ * - `phoneInE164(ctx, organizationId, phone)` (a phone as the organization reads it),
+ *   `isEmailAddress`, `CONTACT_RULES` (the reasons a phone or email is refused).
  * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`, and for writers
  *   of their own update statements (intake) the update's rules: `movedDedupeKey` (a default
  *   key follows the contact), `changedFields` and `customFieldChanges` (the event's changes).
@@ -269,6 +271,22 @@ export function movedDedupeKey(
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+export function isEmailAddress(value: string): boolean {
+  return EMAIL_PATTERN.test(value);
+}
+
+/** Why a phone or an email is refused, whichever way the lead's contact arrives. */
+export const CONTACT_RULES = { phone: 'is not a valid phone number', email: 'must be a valid email address' } as const;
+
+/**
+ * The number in E.164 as the organization reads it (its default country), or undefined.
+ * `db` is the caller's transaction when there is one.
+ */
+export async function phoneInE164(ctx: AppContext, organizationId: string, phone: string, db: Queryable = ctx.db): Promise<string | undefined> {
+  const organization = await findOrganization(db, organizationId);
+  return toE164(phone, organization?.default_country ?? ctx.config.defaultCountry);
+}
+
 function isTimezone(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
@@ -358,15 +376,14 @@ async function columnsFor(
   if (fields.phone !== undefined) {
     if (fields.phone === null || fields.phone.trim() === '') columns.phone = null;
     else {
-      const organization = await findOrganization(db, organizationId);
-      const phone = toE164(fields.phone, organization?.default_country ?? ctx.config.defaultCountry);
-      if (phone === undefined) fail(invalidField('phone', 'is not a valid phone number'));
+      const phone = await phoneInE164(ctx, organizationId, fields.phone, db);
+      if (phone === undefined) fail(invalidField('phone', CONTACT_RULES.phone));
       columns.phone = phone ?? null;
     }
   }
   if (fields.email !== undefined) {
     const email = fields.email?.trim() || null;
-    if (email !== null && !EMAIL_PATTERN.test(email)) fail(invalidField('email', 'must be a valid email address'));
+    if (email !== null && !isEmailAddress(email)) fail(invalidField('email', CONTACT_RULES.email));
     columns.email = email;
   }
   if (fields.timezone !== undefined) {
@@ -524,8 +541,7 @@ export async function findLeadByContact(
 ): Promise<Lead | undefined> {
   let phone: string | null = null;
   if (contact.phone) {
-    const organization = await findOrganization(ctx.db, organizationId);
-    phone = toE164(contact.phone, organization?.default_country ?? ctx.config.defaultCountry) ?? null;
+    phone = (await phoneInE164(ctx, organizationId, contact.phone)) ?? null;
     if (phone === null && !contact.email) return undefined;
   }
   if (phone === null && !contact.email) return undefined;
