@@ -7,7 +7,7 @@ import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { useBearerAuth } from './http/auth.ts';
 import { answerClientError, renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
-import { useJsonDepthLimit } from './http/json-depth.ts';
+import { useJsonShapeLimits } from './http/json-shape.ts';
 import { toAppError } from './http/errors.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
@@ -80,7 +80,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(schemaCompiler);
-  useJsonDepthLimit(server);
+  useJsonShapeLimits(server);
 
   const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
   const principals = new PrincipalCache(config.authCacheSeconds * 1000);

@@ -3,7 +3,8 @@ import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
 function createAjv(options: Options): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, removeAdditional: false, ...options });
+  // strict: false would also let Infinity and NaN (1e400 in JSON) pass as numbers: strictNumbers stays on
+  const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true, useDefaults: true, removeAdditional: false, ...options });
   (addFormats as unknown as (ajv: Ajv) => void)(ajv);
   return ajv;
 }

@@ -357,6 +357,13 @@ export function wrongTypedBody(schema: Record<string, any>): Record<string, unkn
 }
 
 const NUL = 'nul\u0000byte';
+/**
+ * Stands for the JSON number literal 1e400, which JSON.parse reads as Infinity and no
+ * JSON.stringify can write: `jsonOf` puts the literal in its place.
+ */
+export const OVERFLOWING_NUMBER = '\u0001overflowing number\u0001';
+/** A body as JSON text, with every OVERFLOWING_NUMBER written as the literal it stands for. */
+export const jsonOf = (body: unknown) => JSON.stringify(body).replaceAll(JSON.stringify(OVERFLOWING_NUMBER), '1e400');
 const LONE_SURROGATE = 'lone \ud800 surrogate';
 
 /** `{"a":{"a":…}}` `depth` levels deep: parsers, validators and JSONB all recurse. */
@@ -611,8 +618,8 @@ function leafExtremesFor(schema: Schema, name: string, depth: number): unknown[]
       if (typeof branch.maxLength === 'number' && branch.maxLength > 0 && branch.maxLength <= 3000 && !branch.pattern && !branch.format) values.push('\u{1F600}'.repeat(branch.maxLength));
     }
   }
-  if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1);
-  else if (types.has('number')) values.push(1e308, -1);
+  if (types.has('integer')) values.push(2 ** 31, 2 ** 53 + 2, -1, OVERFLOWING_NUMBER);
+  else if (types.has('number')) values.push(1e308, -1, OVERFLOWING_NUMBER);
   for (const branch of branches.filter((branch) => typesOf(branch)?.some((type) => type === 'number' || type === 'integer'))) {
     // an exclusive bound itself is refused; the nearest double inside it is not
     const integer = typesOf(branch)?.includes('integer') && !typesOf(branch)?.includes('number');

@@ -15,21 +15,27 @@ function isJsonContainer(value: unknown): value is object {
   return Array.isArray(value) || prototype === Object.prototype || prototype === null;
 }
 
-/** Whether a parsed JSON `value` nests arrays or objects more than `limit` levels deep (iterative: no recursion of our own). */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
+/**
+ * What a parsed JSON body holds that no store can keep, found in one walk (iterative: no
+ * recursion of our own): nesting deeper than `depthLimit`, or a number literal too large for
+ * a double (1e400), which JSON.parse reads as Infinity and JSON.stringify would turn into null.
+ */
+export function unstorableJson(value: unknown, depthLimit: number): string | undefined {
   const pending: [unknown, number][] = [[value, 1]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
+    if (typeof current === 'number' && !Number.isFinite(current)) return 'Request body holds a number too large to represent';
     if (!isJsonContainer(current)) continue;
-    if (depth > limit) return true;
+    if (depth > depthLimit) return `Request body is nested deeper than ${depthLimit} levels`;
     for (const child of Object.values(current)) pending.push([child, depth + 1]);
   }
-  return false;
+  return undefined;
 }
 
-/** Refuses, before validation, any parsed body nested deeper than MAX_JSON_DEPTH (400 in the surface's envelope). */
-export function useJsonDepthLimit(server: FastifyInstance): void {
+/** Refuses, before validation, a parsed body that unstorableJson faults (400 in the surface's envelope). */
+export function useJsonShapeLimits(server: FastifyInstance): void {
   server.addHook('preValidation', async (request) => {
-    if (nestedDeeperThan(request.body, MAX_JSON_DEPTH)) throw badRequest(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const fault = unstorableJson(request.body, MAX_JSON_DEPTH);
+    if (fault !== undefined) throw badRequest(fault);
   });
 }
