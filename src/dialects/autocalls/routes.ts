@@ -7,7 +7,7 @@ import { useErrorEnvelope, type ErrorRenderer } from '../../http/envelope.ts';
 import { optionalJsonBody } from '../../http/optional-body.ts';
 import { CAMPAIGN_DEFAULTS } from '../../modules/campaigns/rules.ts';
 import { createCampaign } from '../../modules/campaigns/service.ts';
-import { createLead, deleteLead, toLead, updateLead, type LeadPatch, type UpdateLeadOptions } from '../../modules/leads/service.ts';
+import { createLead, deleteLead, listOwnedLeads, updateLead, type LeadPatch, type UpdateLeadOptions } from '../../modules/leads/service.ts';
 import { isPlainObject, useApiKeyAuth } from '../shared.ts';
 import {
   campaignDedupeKey,
@@ -37,7 +37,6 @@ import {
   tags,
   UpdateLeadBody,
 } from './schemas.ts';
-import { countOwnedLeads, listOwnedLeadPage } from './store.ts';
 
 /** Autocalls errors: `{message}`, or Laravel's 422 `{message, errors: {field: [..]}}`. */
 export const renderAutocallsError: ErrorRenderer = (error) => {
@@ -116,9 +115,8 @@ export function autocallsDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const page = query.page ?? 1;
         const perPage = query.per_page ?? DEFAULT_PER_PAGE;
         const filters = { status: query.status, campaignSeq: query.campaign_id, phoneContains: query.phone_number };
-        const rows = await listOwnedLeadPage(ctx.db, principal.organizationId, principal.userId, filters, page, perPage);
-        const total = rows.length > 0 ? Number(rows[0].total) : await countOwnedLeads(ctx.db, principal.organizationId, principal.userId, filters);
-        return paginate(request, rows.map((row) => toAutocallsLead(toLead(row), row.campaign_seq)), page, perPage, total);
+        const { leads, total } = await listOwnedLeads(ctx, principal, filters, page, perPage);
+        return paginate(request, leads.map(({ lead, campaignSeq }) => toAutocallsLead(lead, campaignSeq)), page, perPage, total);
       },
     );
 

@@ -46,6 +46,7 @@ import {
   insertLead,
   listLeadEvents,
   listLeadRows,
+  listOwnedLeadRows,
   readLeadForChange,
   recordLeadCreated,
   softDeleteLead,
@@ -55,6 +56,7 @@ import {
   type LeadFilters,
   type LeadRow,
   type LockedLeadRow,
+  type OwnedLeadFilters,
   type ReferenceIds,
   type StageRef,
   type SystemActivity,
@@ -830,6 +832,32 @@ export async function listLeads(
   return { leads, nextCursor: rows.length > size ? encodeCursor(leads[leads.length - 1]) : null };
 }
 
+export interface OwnedLeadPage {
+  leads: Array<{ lead: Lead; campaignSeq: number | null }>;
+  total: number;
+}
+
+/**
+ * A numbered page of the principal's own live leads, oldest first, each with its
+ * campaign's integer id, and how many leads the filters match in all.
+ */
+export async function listOwnedLeads(
+  ctx: AppContext,
+  principal: Pick<Principal, 'organizationId' | 'userId'>,
+  filters: OwnedLeadFilters,
+  page: number,
+  perPage: number,
+): Promise<OwnedLeadPage> {
+  const list = (at: number, size: number) => listOwnedLeadRows(ctx.db, principal.organizationId, principal.userId, filters, at, size);
+  const rows = await list(page, perPage);
+  // a page past the end has no row to carry the total: page one's first row does
+  const counted = rows.length > 0 || page === 1 ? rows : await list(1, 1);
+  return {
+    leads: rows.map((row) => ({ lead: toLead(row), campaignSeq: row.campaign_seq === null ? null : Number(row.campaign_seq) })),
+    total: counted.length === 0 ? 0 : Number(counted[0].total),
+  };
+}
+
 /** The lead's change log, oldest first. */
 export async function listEvents(
   ctx: AppContext,
@@ -845,4 +873,4 @@ export function toEventDto(row: LeadEventRow) {
   return { id: row.id, leadId: row.lead_id, actor: row.actor, actorUserId: row.actor_user_id, kind: row.kind, changes: row.changes, at: row.at };
 }
 
-export type { LeadFilters };
+export type { LeadFilters, OwnedLeadFilters };

@@ -460,6 +460,47 @@ export async function listLeadRows(
   );
 }
 
+export interface OwnedLeadFilters {
+  status?: string;
+  campaignSeq?: number;
+  phoneContains?: string;
+}
+
+export type OwnedLeadRow = LeadRow & { campaign_seq: string | number | null; total: string | number };
+
+/**
+ * One numbered page of an owner's live leads, oldest first, each with its campaign's
+ * integer id and the filtered total (Laravel paginators report it).
+ */
+export function listOwnedLeadRows(
+  db: Queryable,
+  organizationId: string,
+  ownerId: string,
+  filters: OwnedLeadFilters,
+  page: number,
+  perPage: number,
+): Promise<OwnedLeadRow[]> {
+  return db.query<OwnedLeadRow>(
+    `SELECT l.*, NULL::text AS stage_name, c.seq AS campaign_seq, count(*) OVER () AS total
+       FROM leads l LEFT JOIN campaigns c ON c.organization_id = l.organization_id AND c.id = l.campaign_id
+      WHERE l.organization_id = $1 AND l.owner_id = $2 AND l.deleted_at IS NULL
+        AND ($3::text IS NULL OR l.status = $3)
+        AND ($4::bigint IS NULL OR c.seq = $4)
+        AND ($5::text IS NULL OR l.phone LIKE $5)
+      ORDER BY l.seq
+      LIMIT $6 OFFSET $7`,
+    [
+      organizationId,
+      ownerId,
+      filters.status ?? null,
+      filters.campaignSeq ?? null,
+      filters.phoneContains === undefined ? null : containsPattern(filters.phoneContains),
+      perPage,
+      (page - 1) * perPage,
+    ],
+  );
+}
+
 export interface LeadEventRow {
   id: number;
   lead_id: string;
