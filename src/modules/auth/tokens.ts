@@ -1,7 +1,7 @@
 import { createHash, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Queryable } from '../../db/database.ts';
-import { one } from '../../db/database.ts';
+import { storedJwtSecret } from './store.ts';
 
 export interface TokenClaims {
   userId: string;
@@ -14,11 +14,7 @@ export interface TokenClaims {
  */
 export async function loadJwtSecret(db: Queryable, configured?: string): Promise<Uint8Array> {
   if (configured) return new TextEncoder().encode(configured);
-  await db.query(`INSERT INTO instance_settings (key, value) VALUES ('jwt_secret', $1) ON CONFLICT (key) DO NOTHING`, [
-    randomBytes(48).toString('base64url'),
-  ]);
-  const row = await one<{ value: string }>(db, `SELECT value FROM instance_settings WHERE key = 'jwt_secret'`);
-  return new TextEncoder().encode(row.value);
+  return new TextEncoder().encode(await storedJwtSecret(db, randomBytes(48).toString('base64url')));
 }
 
 export interface VerifiedToken extends TokenClaims {

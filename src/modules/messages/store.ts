@@ -22,6 +22,11 @@ export const MESSAGE_STATUSES: MessageStatus[] = [
 
 export type MessageOrigin = 'follow_up' | 'manual' | 'first_message' | 'call_retry' | 'reply' | 'reply_answer';
 
+/** SQL condition on messages `m`: an outbound message not sent yet, which can still be canceled. */
+export const PENDING_OUTBOUND = `m.direction = 'outbound' AND m.status IN ('queued', 'failed', 'awaiting_approval')`;
+/** SQL condition on messages `m`: a touch of the lead's follow-ups (a step, a call retry), which a reply or a stop of the follow-ups cancels. */
+export const FOLLOW_UP_TOUCH = `m.origin IN ('follow_up', 'call_retry')`;
+
 export interface MessageRow {
   id: string;
   organization_id: string;
@@ -88,6 +93,58 @@ export function listMessages(
 
 export function findMessage(db: Queryable, organizationId: string, id: string): Promise<MessageRow | undefined> {
   return maybeOne<MessageRow>(db, `SELECT * FROM messages WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+}
+
+export function findMessageByIdempotencyKey(db: Queryable, organizationId: string, key: string): Promise<MessageRow | undefined> {
+  return maybeOne<MessageRow>(db, `SELECT * FROM messages WHERE organization_id = $1 AND idempotency_key = $2`, [organizationId, key]);
+}
+
+/** One outbound message for a lead, `queued` for delivery from `sendAt`. */
+export interface LeadMessage {
+  id: string;
+  organizationId: string;
+  leadId: string;
+  channel: FollowUpChannel;
+  content: string;
+  subject?: string | null;
+  origin: Exclude<MessageOrigin, 'reply'>;
+  /** earliest delivery time, already moved into business hours by the caller when that applies */
+  sendAt: Date;
+  now: Date;
+  idempotencyKey: string;
+  followUpStep?: number | null;
+  strategyId?: string | null;
+  voicemailEnabled?: boolean;
+  callAttempt?: number;
+  createdBy?: string | null;
+}
+
+const LEAD_ADDRESS = `CASE WHEN $4 = 'email' THEN l.email ELSE l.phone END`;
+const SENDER_NUMBER = `CASE WHEN $4 = 'email' THEN NULL ELSE o.sms_from END`;
+
+/**
+ * Writes the message addressed to the live lead's phone (text, call) or email, from the
+ * organization's own sender number if it has one (text, call). Undefined when the lead
+ * does not exist or the idempotency key was already used.
+ */
+export function insertMessageForLead(tx: Queryable, message: LeadMessage): Promise<MessageRow | undefined> {
+  return maybeOne<MessageRow>(
+    tx,
+    `INSERT INTO messages (id, organization_id, lead_id, direction, channel, origin, status, subject, content, to_address, from_address,
+                           follow_up_step, strategy_id, voicemail_enabled, call_attempt, idempotency_key, next_attempt_at,
+                           created_by, created_at, updated_at)
+     SELECT $1, l.organization_id, l.id, 'outbound', $4, $5, 'queued', $6, $7, ${LEAD_ADDRESS}, ${SENDER_NUMBER},
+            $8, $9, $10, $11, $12, $13, $14, $15, $15
+       FROM leads l JOIN organizations o ON o.id = l.organization_id
+      WHERE l.organization_id = $2 AND l.id = $3 AND l.deleted_at IS NULL
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING *`,
+    [
+      message.id, message.organizationId, message.leadId, message.channel, message.origin, message.subject ?? null, message.content,
+      message.followUpStep ?? null, message.strategyId ?? null, message.voicemailEnabled ?? false, message.callAttempt ?? 1,
+      message.idempotencyKey, message.sendAt, message.createdBy ?? null, message.now,
+    ],
+  );
 }
 
 /** A follow-up touch as the dispatcher writes it (many per statement). */
