@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { forbidden } from '../../http/errors.ts';
 import { isValidTwilioSignature } from '../channels/signature.ts';
+import { callbackErrors, EmptyTwiml, FormBody, StatusQuery } from './schemas.ts';
 import { handleCarrierStatus, handleInboundSms } from './service.ts';
 
-const FormBody = Type.Record(Type.String(), Type.String());
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /**
@@ -34,7 +33,6 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
       done(null, Object.fromEntries(form));
     });
     const tags = ['Carrier webhooks'];
-    const errors = { 400: Type.Ref('NativeError'), 403: Type.Ref('NativeError') };
     app.post(
       '/webhook/twilio/status',
       {
@@ -43,9 +41,9 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
           tags,
           summary: 'Twilio message and call status callback (signed)',
           security: [],
-          querystring: Type.Object({ message: Type.Optional(Type.String({ description: 'our message id, in the callback URL we gave' })) }),
+          querystring: StatusQuery,
           body: FormBody,
-          response: { ...errors },
+          response: { ...callbackErrors },
         },
       },
       async (request, reply) => {
@@ -56,7 +54,7 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
     );
     app.post(
       '/webhook/twilio/sms',
-      { config: { public: true }, schema: { tags, summary: 'Twilio inbound SMS: records the reply, stops the cadence, handles opt-out (signed)', security: [], body: FormBody, response: { 200: Type.String({ description: 'empty TwiML' }), ...errors } } },
+      { config: { public: true }, schema: { tags, summary: 'Twilio inbound SMS: records the reply, stops the cadence, handles opt-out (signed)', security: [], body: FormBody, response: { 200: EmptyTwiml, ...callbackErrors } } },
       async (request, reply) => {
         verify(request, request.body);
         await handleInboundSms(ctx, request.body);
