@@ -193,6 +193,80 @@ describe('replies and campaign call retries', () => {
   });
 });
 
+describe('stopping a lead\'s follow-ups (followUpStep -1) stops what is already pending', () => {
+  const stop = async (account: Account, leadId: string) => {
+    const res = await app.request('PATCH', `/api/leads/${leadId}`, { token: account.token, body: { followUpStep: -1 } });
+    assert.equal(res.status, 200, res.text);
+  };
+
+  test('a queued call retry is canceled, and the carrier is not called again', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const org = await registerOrganization(app, 'Stopped retry');
+    const { lead, call } = await campaignCallSent(org);
+    await callStatus(call.providerMessageId, 'no-answer');
+    const retry = (await messagesOf(app, org, lead._id)).find((m) => m.origin === 'call_retry');
+    assert.equal(retry?.status, 'queued');
+
+    app.clock.advance(MINUTE);
+    await stop(org, lead._id);
+    const canceled = (await messagesOf(app, org, lead._id)).find((m) => m._id === retry._id);
+    assert.deepEqual([canceled.status, canceled.nextAttemptAt, canceled.lastError], ['canceled', null, 'the follow-ups were stopped']);
+    app.clock.advance(30 * MINUTE);
+    await runWorker();
+    assert.equal(carrierTo(lead.phone, 'Calls').length, 1);
+  });
+
+  test('a call reported unanswered after the stop (Apten surface) is not retried', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const org = await registerOrganization(app, 'Stopped in flight');
+    const { lead, call } = await campaignCallSent(org);
+    const key = await apiKeyFor(app, org);
+    const stopped = await app.request('PATCH', `/apten/v1/leads/${lead._id}`, { body: { followUpStep: -1 }, headers: { 'x-api-key': key } });
+    assert.equal(stopped.status, 200, stopped.text);
+    await callStatus(call.providerMessageId, 'no-answer');
+    assert.deepEqual((await messagesOf(app, org, lead._id)).filter((m) => m.origin === 'call_retry'), []);
+    assert.notEqual((await leadRow(app, lead._id)).status, 'reached-max-retries');
+  });
+
+  test('a follow-up text waiting out a delivery backoff is canceled; a manual message is not', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const org = await registerOrganization(app, 'Stopped backoff');
+    const lead = await createLead(app, org, { followUpConfig: { '1': { hours: 1, channel: 'text' }, '2': { hours: 5, channel: 'text' } } });
+    const manual = await app.request('POST', `/api/leads/${lead._id}/messages`, { token: org.token, body: { content: 'See you at three', scheduledTime: '2026-06-01T15:00:00Z' } });
+    assert.equal(manual.status, 201, manual.text);
+    await scheduleLead(app, lead._id, 1, now());
+    twilio.failNext(1, 503);
+    await runWorker();
+    const touch = (await messagesOf(app, org, lead._id)).find((m) => m.origin === 'follow_up');
+    assert.equal(touch.status, 'failed', 'the carrier refused it once: it waits to be tried again');
+
+    await stop(org, lead._id);
+    const messages = await messagesOf(app, org, lead._id);
+    assert.equal(messages.find((m) => m._id === touch._id).status, 'canceled');
+    assert.equal(messages.find((m) => m._id === manual.body.data._id).status, 'queued');
+    app.clock.set('2026-06-01T15:00:00Z');
+    await runWorker();
+    assert.deepEqual(carrierTo(lead.phone, 'Messages').map((c) => c.params.Body), ['See you at three']);
+  });
+
+  test('a lead that replied and was put back into its cadence has its unanswered calls retried again', async () => {
+    app.clock.set('2026-06-01T12:00:00Z');
+    const org = await registerOrganization(app, 'Restarted after reply');
+    const { lead } = await campaignCallSent(org);
+    app.clock.advance(MINUTE);
+    await inboundSms(lead.phone, 'Call me next week', 'SMcov-restart-1');
+    const restarted = await app.request('PATCH', `/api/leads/${lead._id}`, { token: org.token, body: { followUpStep: 1 } });
+    assert.equal(restarted.status, 200, restarted.text);
+    app.clock.set(restarted.body.data.nextFollowUpAt);
+    await runWorker();
+    const second = (await messagesOf(app, org, lead._id)).filter((m) => m.channel === 'call' && m.origin === 'follow_up').at(-1);
+    assert.equal(carrierTo(lead.phone, 'Calls').length, 2);
+    await callStatus(second.providerMessageId, 'no-answer');
+    const retry = (await messagesOf(app, org, lead._id)).find((m) => m.origin === 'call_retry');
+    assert.deepEqual([retry?.status, retry?.callAttempt], ['queued', 2]);
+  });
+});
+
 describe('a queued manual message whose lead is opted out or deleted through the API', () => {
   const scheduleManual = async (account: Account, leadId: string) => {
     const res = await app.request('POST', `/api/leads/${leadId}/messages`, { token: account.token, body: { content: 'See you at three', scheduledTime: '2026-06-01T15:00:00Z' } });

@@ -33,6 +33,7 @@ import { AppError, badRequest, invalidField, notFound, preconditionFailed, type 
 import { isId, newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import type { Principal } from '../auth/service.ts';
+import { STOPPED } from '../followups/schedule.ts';
 import { findOrganization } from '../organizations/store.ts';
 import { followUpColumns, newLeadFollowUpColumns } from './follow-up-patch.ts';
 import { heatLabel, heatScore, newLeadHeat, stageProgress, type HotLabel } from './heat.ts';
@@ -784,6 +785,7 @@ function planUpdate(
     changes,
     activities,
     stageChange: stageChanged ? { fromStageId: before.stage_id, toStageId: stage.id, source: columns.source ?? before.source } : undefined,
+    stopsFollowUps: columns.follow_up_step === STOPPED && before.follow_up_step !== STOPPED,
   };
 }
 

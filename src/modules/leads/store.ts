@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { insertNumbered } from '../../db/bulk.ts';
 import type { Queryable, Statement } from '../../db/database.ts';
 import { maybeOne, one } from '../../db/database.ts';
+import { FOLLOW_UP_TOUCH, PENDING_OUTBOUND } from '../messages/store.ts';
 
 export interface LeadRow {
   id: string;
@@ -248,6 +249,8 @@ export interface LeadWrite {
   stageChange?: { fromStageId: string | null; toStageId: string; source: string | null };
   /** write only if the row is still at this version (an update planned without a lock) */
   atVersion?: number;
+  /** the update stops the lead's follow-ups: its pending automatic touches are canceled with it */
+  stopsFollowUps?: boolean;
 }
 
 /** The column names a write sets. */
@@ -283,6 +286,7 @@ export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Prom
     source: write.stageChange?.source ?? null,
     info_patch: write.additionalInfoPatch ?? null,
     at_version: write.atVersion ?? null,
+    stops_follow_ups: write.stopsFollowUps ?? false,
     columns: write.columns,
   }));
   const rows = await db.query<LeadRow>(
@@ -290,7 +294,7 @@ export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Prom
        SELECT x.*, jsonb_populate_record(NULL::leads, x.columns) AS c
          FROM jsonb_to_recordset($1::jsonb) AS x(organization_id text, id text, at timestamptz, actor_user_id text, actor text,
               changes jsonb, activities jsonb, from_stage_id text, stage_changed boolean, source text, info_patch jsonb,
-              at_version int, columns jsonb)
+              at_version int, stops_follow_ups boolean, columns jsonb)
      ), updated AS (
        UPDATE leads l SET ${names.map((name) => `${name} = (w.c).${name}, `).join('')}
               additional_info = CASE WHEN w.info_patch IS NULL THEN l.additional_info ELSE jsonb_merge_patch(l.additional_info, w.info_patch) END,
@@ -301,8 +305,12 @@ export async function writeLeadUpdates(db: Queryable, writes: LeadWrite[]): Prom
         RETURNING l.*
      ), written AS (
        SELECT u.organization_id, u.id, u.stage_id, u.configuration_id, w.at, w.actor_user_id, w.actor, w.changes, w.activities,
-              w.from_stage_id, w.stage_changed, w.source
+              w.from_stage_id, w.stage_changed, w.source, w.stops_follow_ups
          FROM updated u JOIN w ON w.organization_id = u.organization_id AND w.id = u.id
+     ), canceled AS (
+       UPDATE messages m SET status = 'canceled', next_attempt_at = NULL, last_error = 'the follow-ups were stopped', updated_at = t.at
+         FROM written t
+        WHERE t.stops_follow_ups AND m.organization_id = t.organization_id AND m.lead_id = t.id AND ${PENDING_OUTBOUND} AND ${FOLLOW_UP_TOUCH}
      ), event AS (
        INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
        SELECT organization_id, id, actor_user_id, actor, 'updated', changes, at FROM written

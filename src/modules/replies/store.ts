@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
 import { maybeOne } from '../../db/database.ts';
+import { FOLLOW_UP_TOUCH, PENDING_OUTBOUND } from '../messages/store.ts';
 
 export interface RepliedLead {
   id: string;
@@ -99,10 +100,9 @@ export async function settleAnswer(tx: Queryable, reply: Pick<PendingAnswer, 'id
  */
 export async function cancelPendingTouches(tx: Queryable, lead: RepliedLead, optOut: boolean, now: Date): Promise<void> {
   await tx.query(
-    `UPDATE messages SET status = 'canceled', next_attempt_at = NULL, last_error = $4, updated_at = $5
-      WHERE organization_id = $1 AND lead_id = $2 AND direction = 'outbound'
-        AND status IN ('queued', 'failed', 'awaiting_approval')
-        AND ($3 OR origin IN ('follow_up', 'call_retry'))`,
+    `UPDATE messages m SET status = 'canceled', next_attempt_at = NULL, last_error = $4, updated_at = $5
+      WHERE m.organization_id = $1 AND m.lead_id = $2
+        AND ${PENDING_OUTBOUND} AND ($3 OR ${FOLLOW_UP_TOUCH})`,
     [lead.organization_id, lead.id, optOut, optOut ? 'the lead opted out' : 'the lead replied', now],
   );
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
 import { maybeOne } from '../../db/database.ts';
+import { STOPPED } from '../followups/schedule.ts';
 import type { MessageRow, MessageStatus } from '../messages/store.ts';
 import type { RepliedLead } from '../replies/store.ts';
 
@@ -38,7 +39,7 @@ export async function holdEarlyCarrierStatus(tx: Queryable, messageId: string, s
 }
 
 export interface CampaignRetryContext {
-  /** the lead may still be called automatically: contactable, not replied, its AI on */
+  /** the lead may still be called automatically: contactable, its follow-ups not stopped (a reply stops them), its AI on */
   lead_reachable: boolean;
   max_retries: number;
   retry_interval_minutes: number;
@@ -52,7 +53,7 @@ export interface CampaignRetryContext {
 export function campaignOfMessageLead(tx: Queryable, message: MessageRow): Promise<CampaignRetryContext | undefined> {
   return maybeOne<CampaignRetryContext>(
     tx,
-    `SELECT (NOT l.opted_out AND l.deleted_at IS NULL AND NOT l.has_replied AND l.is_ai_on) AS lead_reachable,
+    `SELECT (NOT l.opted_out AND l.deleted_at IS NULL AND l.follow_up_step IS DISTINCT FROM ${STOPPED} AND l.is_ai_on) AS lead_reachable,
             c.max_retries, c.retry_interval_minutes, c.timezone,
             c.allowed_hours_start::text AS allowed_hours_start, c.allowed_hours_end::text AS allowed_hours_end, c.allowed_days
        FROM leads l JOIN campaigns c ON c.organization_id = l.organization_id AND c.id = l.campaign_id
