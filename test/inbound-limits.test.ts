@@ -363,3 +363,66 @@ describe('a mail that is a reply and a lead at once', () => {
     });
   });
 });
+
+describe('values no column or index can hold are refused with the row that carries them', () => {
+  const importCsv = (configurationId: string, csv: string) =>
+    app.request('POST', `/api/leads/import?configurationId=${configurationId}`, { token: admin.token, raw: csv, headers: { 'content-type': 'text/csv' } });
+  // a btree index entry holds at most ~2.7 kB: an address this long would fail the write of its whole batch
+  const longEmail = `${'a'.repeat(3000)}@example.com`;
+
+  test('an email address past 320 characters is 400 on the webhook and the Apten surface, and one refused row of an import', async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: '' });
+    await writesNothing(async () => {
+      const res = await webhook({ configurationId: config._id, email: longEmail });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, /email must be a valid email address/);
+    });
+    const lead = await app.request('POST', '/api/leads', { token: admin.token, body: { firstName: 'Ava', phone: nextPhone() } });
+    assert.equal(lead.status, 201, lead.text);
+    const patched = await app.request('PATCH', `/apten/v1/leads/${lead.body.data._id}`, { body: { email: longEmail }, headers: { 'x-api-key': apiKey } });
+    assert.equal(patched.status, 400, patched.text);
+
+    const good = nextPhone();
+    const imported = await importCsv(config._id, `name,phone,email\nGood,${good},good@example.com\nLong,${nextPhone()},${longEmail}\n`);
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual([imported.body.data.created, imported.body.data.failed], [1, 1]);
+    assert.equal(imported.body.data.errors[0].line, 3);
+    assert.ok(await leadRow(app, (await app.db.query<{ id: string }>('SELECT id FROM leads WHERE phone = $1', [good]))[0].id));
+  });
+
+  test('a NUL character refuses its CSV row alone; in a lead email it is dropped over HTTP and SMTP alike', async () => {
+    const config = await createConfiguration(app, admin, { inboundEmail: 'nul@inbound.example.com', starterMessage: 'Hi' });
+    const imported = await importCsv(config._id, `name,phone,note\nGood,${nextPhone()},fine\nBad,${nextPhone()},a\u0000b\n`);
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual([imported.body.data.created, imported.body.data.failed], [1, 1]);
+    assert.deepEqual(imported.body.data.errors, [{ line: 3, error: 'Text may not contain the NUL character (\\u0000)' }]);
+
+    // quoted-printable =00 decodes to NUL inside the text the lead's fields are read from
+    const mail = (phone: string) =>
+      mime([`From: Nula <nula.${phone.slice(1)}@example.com>`, 'To: nul@inbound.example.com', 'Subject: lead', 'Content-Transfer-Encoding: quoted-printable'], `Phone: ${phone}\r\nNote: a=00b`);
+    const overHttp = nextPhone();
+    const res = await inbound(mail(overHttp));
+    assert.equal(res.status, 200, res.text);
+    const overSmtp = nextPhone();
+    await transportTo(smtp.port).sendMail({ envelope: { from: 'nula@example.com', to: ['nul@inbound.example.com'] }, raw: mail(overSmtp) });
+    for (const phone of [overHttp, overSmtp]) {
+      const [row] = await app.db.query<{ additional_info: Record<string, unknown> }>('SELECT additional_info FROM leads WHERE phone = $1', [phone]);
+      assert.equal(row?.additional_info.Note, 'ab');
+    }
+  });
+
+  test('import rows are matched phone first: a row whose phone is a lead updates that lead, though its email is on another row', async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: 'Hi' });
+    const carolPhone = nextPhone();
+    const carol = await app.request('POST', '/api/leads', { token: admin.token, body: { firstName: 'Carol', phone: carolPhone } });
+    assert.equal(carol.status, 201, carol.text);
+    const shared = `shared.${newId(new Date())}@example.com`;
+    const imported = await importCsv(config._id, `name,phone,email,note\nPat,${nextPhone()},${shared},row1\nQuinn,${carolPhone},${shared},row2\n`);
+    assert.equal(imported.status, 200, imported.text);
+    assert.deepEqual([imported.body.data.created, imported.body.data.updated], [1, 1]);
+    const carolNow = (await app.request('GET', `/api/leads/${carol.body.data._id}`, { token: admin.token })).body.data;
+    assert.equal(carolNow.additionalInfo.note, 'row2');
+    const [pat] = await app.db.query<{ additional_info: Record<string, unknown> }>('SELECT additional_info FROM leads WHERE lower(email) = $1', [shared]);
+    assert.equal(pat.additional_info.note, 'row1');
+  });
+});

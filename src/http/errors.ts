@@ -176,6 +176,9 @@ function foldUnions(issues: AjvIssue[]): AjvIssue[] {
   return folded.sort((a, b) => order.get(a)! - order.get(b)!);
 }
 
+/** PostgreSQL stores no NUL character in text or JSONB: whatever field carried one, the input is bad. */
+export const nulCharacterRefusal = () => badRequest('Text may not contain the NUL character (\\u0000)');
+
 /** Normalises whatever reached an error handler (ours, Fastify's, a parser's) into an AppError. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -194,10 +197,9 @@ export function toAppError(error: unknown): AppError {
     return badRequest(message, reported);
   }
   switch (framework?.code) {
-    // PostgreSQL refuses NUL in text and JSONB; whatever field carried it, the input is bad
     case '22021':
     case '22P05':
-      return badRequest('Text may not contain the NUL character (\\u0000)');
+      return nulCharacterRefusal();
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -217,6 +219,8 @@ export function toAppError(error: unknown): AppError {
   if (framework?.code?.length === 5 && framework.code.startsWith('22')) {
     return badRequest('A value in the request is out of range or malformed');
   }
+  // program_limit_exceeded: a value too large for what holds it (an index entry over ~2.7 kB)
+  if (framework?.code === '54000') return badRequest('A value in the request is too long to store');
   const status = framework?.statusCode;
   if (status && status >= 400 && status < 500) {
     return new AppError(status, status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', framework.message || 'Bad request');

@@ -65,12 +65,15 @@ export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEm
   } catch (error) {
     throw badRequest(`The message cannot be parsed: ${error instanceof Error ? error.message : 'malformed MIME'}`);
   }
+  // PostgreSQL stores no NUL character, and the sender of a lead or a reply cannot be asked
+  // to take one out: the text keeps everything else
+  const text = mail.text?.replaceAll('\u0000', '');
   return {
-    contact: contactFromEmail({ text: mail.text, from: addresses(mail.from)[0], replyTo: addresses(mail.replyTo)[0] }),
-    subject: mail.subject || undefined,
+    contact: contactFromEmail({ text, from: addresses(mail.from)[0], replyTo: addresses(mail.replyTo)[0] }),
+    subject: mail.subject?.replaceAll('\u0000', '') || undefined,
     messageId: mail.messageId || undefined,
     recipients: [...addresses(mail.to), ...addresses(mail.cc)].map((a) => a.address!.toLowerCase()),
     from: addresses(mail.from)[0]?.address,
-    text: mail.text ?? '',
+    text: text ?? '',
   };
 }

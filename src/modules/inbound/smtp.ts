@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppContext } from '../../context.ts';
-import { AppError } from '../../http/errors.ts';
+import { toAppError } from '../../http/errors.ts';
 import { parseLeadEmail } from './parse.ts';
 import { emailRecipient, MAX_RECIPIENTS, receiveEmail, sortRecipients, type EmailRecipient } from './service.ts';
 
@@ -91,9 +91,11 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
         () => callback(null),
         (error: unknown) => {
           if ((error as { responseCode?: number }).responseCode) return callback(error as Error);
-          // A lead the message cannot make (no phone and no email) is refused for good;
-          // anything else (database down, a crash) is temporary: the sender keeps the mail.
-          if (error instanceof AppError && error.status < 500) return callback(smtpError(550, error.message));
+          // What the message itself causes (no phone and no email, a NUL character, a value
+          // too long to store) is refused for good; anything else (database down, a crash) is
+          // temporary: the sender keeps the mail.
+          const refusal = toAppError(error);
+          if (refusal.status < 500) return callback(smtpError(550, refusal.message));
           ctx.log.error({ err: error }, 'inbound: routing failed');
           callback(smtpError(451, 'Temporary failure, try again later'));
         },

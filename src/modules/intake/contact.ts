@@ -91,3 +91,17 @@ export function completeNames(contact: IncomingContact): IncomingContact {
   }
   return contact;
 }
+
+/** Whether any text or custom-field key of the contact, at any depth, holds a NUL character. */
+export function holdsNul(contact: IncomingContact): boolean {
+  const pending: unknown[] = [contact];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return true;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, inner] of Object.entries(value)) pending.push(key, inner);
+    }
+  }
+  return false;
+}

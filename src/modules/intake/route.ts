@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { AppError, badRequest, invalidField } from '../../http/errors.ts';
+import { AppError, badRequest, invalidField, nulCharacterRefusal } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import { renderTemplate, type TemplateLead } from '../../lib/template.ts';
@@ -25,7 +25,7 @@ import { findStage, type StageRef } from '../leads/store.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import { insertApplications, type ApplicationRecord } from '../applications/store.ts';
-import type { IncomingContact } from './contact.ts';
+import { holdsNul, type IncomingContact } from './contact.ts';
 import {
   customFieldsPastBounds,
   deleteTraces,
@@ -74,10 +74,13 @@ interface CleanContact {
 }
 
 /**
- * Phone to E.164 and email checked. A lead from an email is never refused for a bad value
- * (the sender cannot fix it): the raw value is kept as a custom field instead.
+ * Phone to E.164 and email checked, and no NUL character (PostgreSQL stores none: refused
+ * here, the row alone is refused, not the batch it would be written with). A lead from an
+ * email is never refused for a bad value (the sender cannot fix it): the raw value is kept
+ * as a custom field instead.
  */
 function cleanContact(contact: IncomingContact, organization: OrganizationRow, lenient: boolean): CleanContact {
+  if (holdsNul(contact)) throw nulCharacterRefusal();
   const customFields = { ...contact.customFields };
   const keepOrRefuse = (field: 'phone' | 'email', value: string) => {
     const message = `${field} ${CONTACT_RULES[field]}`;
@@ -108,32 +111,48 @@ function fold(into: CleanContact, next: CleanContact): void {
   Object.assign(into.customFields, next.customFields);
 }
 
-/** Groups the batch by person (phone, then email) and finds who is already a lead, in one query. */
+/**
+ * Groups the batch by person and finds who is already a lead, in one query. A row is matched
+ * by its phone (a lead with it, else an earlier row with it), then by its email the same
+ * way: the order a lead sent alone is matched in, so a row whose phone is a lead's joins that
+ * lead even when its email also appears on another row of the batch.
+ */
 async function people(ctx: AppContext, organizationId: string, contacts: Array<{ row: number; contact: CleanContact }>): Promise<Person[]> {
-  const byPhone = new Map<string, Person>();
-  const byEmail = new Map<string, Person>();
-  const all: Person[] = [];
-  for (const { row, contact } of contacts) {
-    const email = contact.email?.toLowerCase();
-    const person = (contact.phone ? byPhone.get(contact.phone) : undefined) ?? (email ? byEmail.get(email) : undefined);
-    if (person) {
-      person.rows.push(row);
-      fold(person.contact, contact);
-    } else {
-      const created = { rows: [row], contact: { ...contact, customFields: { ...contact.customFields } } };
-      all.push(created);
-    }
-    const target = person ?? all[all.length - 1];
-    if (contact.phone && !byPhone.has(contact.phone)) byPhone.set(contact.phone, target);
-    if (email && !byEmail.has(email)) byEmail.set(email, target);
-  }
-  const existing = await findLeadsByContacts(ctx.db, organizationId, [...byPhone.keys()], [...byEmail.keys()]);
+  const lower = (email: string | null) => email?.toLowerCase();
+  const phones = [...new Set(contacts.flatMap(({ contact }) => (contact.phone ? [contact.phone] : [])))];
+  const emails = [...new Set(contacts.flatMap(({ contact }) => (contact.email ? [lower(contact.email)!] : [])))];
+  const existing = await findLeadsByContacts(ctx.db, organizationId, phones, emails);
   const leadByPhone = new Map(existing.filter((l) => l.phone).map((l) => [l.phone!, l]));
   const leadByEmail = new Map<string, ExistingLead>();
   for (const lead of existing) if (lead.email && !leadByEmail.has(lead.email.toLowerCase())) leadByEmail.set(lead.email.toLowerCase(), lead);
-  for (const person of all) {
-    const { phone, email } = person.contact;
-    person.existing = (phone ? leadByPhone.get(phone) : undefined) ?? (email ? leadByEmail.get(email.toLowerCase()) : undefined);
+
+  const all: Person[] = [];
+  const byLead = new Map<string, Person>();
+  const byPhone = new Map<string, Person>();
+  const byEmail = new Map<string, Person>();
+  const personOf = (lead: ExistingLead | undefined) => {
+    if (!lead) return undefined;
+    let person = byLead.get(lead.id);
+    if (!person) {
+      person = { rows: [], contact: { firstName: null, lastName: null, name: null, email: null, phone: null, customFields: {} }, existing: lead };
+      byLead.set(lead.id, person);
+      all.push(person);
+    }
+    return person;
+  };
+  for (const { row, contact } of contacts) {
+    const email = lower(contact.email);
+    let person =
+      (contact.phone ? (personOf(leadByPhone.get(contact.phone)) ?? byPhone.get(contact.phone)) : undefined) ??
+      (email ? (personOf(leadByEmail.get(email)) ?? byEmail.get(email)) : undefined);
+    if (!person) {
+      person = { rows: [], contact: { firstName: null, lastName: null, name: null, email: null, phone: null, customFields: {} } };
+      all.push(person);
+    }
+    person.rows.push(row);
+    fold(person.contact, contact);
+    if (contact.phone && !byPhone.has(contact.phone)) byPhone.set(contact.phone, person);
+    if (email && !byEmail.has(email)) byEmail.set(email, person);
   }
   return all;
 }
@@ -543,12 +562,14 @@ async function routeOnce(
       );
     });
   } catch (error) {
+    // nothing the model wrote was kept: its traces go too (a retry asks it again), unless the
+    // database is what failed, and then the error to report is the first one
+    await deleteTraces(ctx.db, organizationId, [...firstMessages.values()].flatMap((m) => (m.traceId ? [m.traceId] : []))).catch(() => {});
     // An existing lead gaining a phone that a concurrent write gave another lead first.
     if (isUniqueViolation(error, 'leads_dedupe_key')) throw new LostRace();
     // A concurrent intake merged custom fields into one of these leads since the check above.
-    if (!customFieldsBoundsError(error)) throw error;
-    await deleteTraces(ctx.db, organizationId, [...firstMessages.values()].flatMap((m) => (m.traceId ? [m.traceId] : [])));
-    throw pastBoundsError();
+    if (customFieldsBoundsError(error)) throw pastBoundsError();
+    throw error;
   }
   persons.forEach((person, i) =>
     person.rows.forEach((row, k) =>

@@ -273,9 +273,11 @@ export function movedDedupeKey(
 // ---------------------------------------------------------------- validation
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** RFC 5321's longest local part (64) and domain (255) with the @; the native schema's cap too */
+const MAX_EMAIL_LENGTH = 320;
 
 export function isEmailAddress(value: string): boolean {
-  return EMAIL_PATTERN.test(value);
+  return value.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(value);
 }
 
 /** Why a phone or an email is refused, whichever way the lead's contact arrives. */
