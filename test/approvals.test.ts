@@ -68,6 +68,17 @@ describe('approval queue', () => {
     assert.equal(message.content, 'Edited hello');
     const empty = await pendingApproval();
     assert.equal((await approve(empty.id, { content: '' })).status, 400);
+    const blank = await approve(empty.id, { content: ' \n\t ' });
+    assert.equal(blank.status, 400, blank.text);
+    assert.equal(blank.body.error, 'content must not be blank');
+    assert.equal((await messagesOf(app, empty.leadId)).length, 0, 'nothing was queued');
+  });
+
+  test('approve takes an empty body sent as JSON (as generated clients send one) as no body', async () => {
+    const { id, leadId } = await pendingApproval('Edie');
+    const res = await app.request('POST', `/api/approvals/${id}/approve`, { token: admin.token, raw: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await messagesOf(app, leadId))[0].content, 'Hi Edie!');
   });
 
   test('reject: never sent; approving a rejected item is 409, rejecting twice too', async () => {

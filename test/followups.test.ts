@@ -330,6 +330,17 @@ describe('manual send', () => {
     assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'delivered');
   });
 
+  test('an explicit scheduledTime outside the window is kept: only a send with no time is moved into business hours', async () => {
+    app.clock.set('2026-06-01T12:00:00Z'); // the organization's window is 09:00-20:00 UTC
+    const lead = await createLead(app, acme);
+    const evening = await send(acme, lead._id, { content: 'At ten tonight', scheduledTime: '2026-06-01T22:00:00Z' });
+    assert.equal(evening.status, 201, evening.text);
+    assert.equal(evening.body.data.nextAttemptAt, '2026-06-01T22:00:00.000Z');
+    app.clock.set('2026-06-01T22:00:00Z');
+    await runWorker();
+    assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'delivered');
+  });
+
   test("refuses when the lead's AI is off unless sendWhenOff, and always for an opted-out lead", async () => {
     app.clock.set('2026-06-01T12:00:00Z');
     const off = await createLead(app, acme, { isAiOn: false });
@@ -350,6 +361,9 @@ describe('manual send', () => {
     assert.equal((await send(acme, lead._id, { content: 'x', channel: 'fax' })).status, 400);
     assert.equal((await send(acme, lead._id, { content: 'x', scheduledTime: 'tomorrow' })).status, 400);
     assert.equal((await send(acme, lead._id, { content: 'x', extra: 1 })).status, 400);
+    const blank = await send(acme, lead._id, { content: '   ' });
+    assert.equal(blank.status, 400, blank.text);
+    assert.equal(blank.body.error, 'content must not be blank');
     const noEmail = await send(acme, lead._id, { content: 'x', channel: 'email' });
     assert.equal(noEmail.status, 400);
     assert.match(noEmail.body.error, /channel/);

@@ -1,3 +1,5 @@
+import { NON_BLANK } from './schemas.ts';
+
 /**
  * One error type for the whole core. Modules throw it; each surface (native API, each
  * vendor dialect) renders it into its own envelope and status in its own error handler.
@@ -82,6 +84,9 @@ function issueFromAjv(issue: AjvIssue, context: string | undefined): FieldIssue 
       break;
     case 'alternatives':
       rule = String(issue.message);
+      break;
+    case 'pattern':
+      rule = issue.params?.pattern === NON_BLANK ? 'must not be blank' : (issue.message ?? 'is invalid');
       break;
     default:
       rule = issue.message ?? 'is invalid';

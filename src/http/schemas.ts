@@ -23,4 +23,11 @@ export const IdParams = Type.Object({ id: Type.String({ description: '24-hex-cha
 // Handlers return Date objects; the serializer writes them as ISO 8601 strings.
 export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
 
+/** The pattern of text that says something: one character that is not whitespace. */
+export const NON_BLANK = '\\S';
+
+/** Text of at most `maxLength` characters that is not empty or only whitespace. */
+export const NonBlankText = (maxLength: number, options: { description?: string } = {}) =>
+  Type.String({ minLength: 1, maxLength, pattern: NON_BLANK, ...options });
+
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

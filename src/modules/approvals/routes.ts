@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
+import { optionalJsonBody } from '../../http/optional-body.ts';
 import { IdParams, nativeErrors } from '../../http/schemas.ts';
 import { ApprovalListResponse, ApprovalQuery, ApprovalResponse, ApproveBody } from './schemas.ts';
 import { approve, listApprovalQueue, reject, toApprovalDto } from './service.ts';
@@ -24,6 +25,7 @@ export function approvalRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
           body: Type.Optional(ApproveBody),
           response: { 200: ApprovalResponse, ...nativeErrors(404, 409) },
         },
+        ...optionalJsonBody,
       },
       async (request) => ok(toApprovalDto(await approve(ctx, request.principal, request.params.id, request.body?.content)), 'Approved'),
     );

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { Envelope, Nullable, Timestamp } from '../../http/schemas.ts';
+import { Envelope, NonBlankText, Nullable, Timestamp } from '../../http/schemas.ts';
+import { MAX_MESSAGE_LENGTH } from '../../lib/template.ts';
 import { MAX_APPROVAL_PAGE } from './service.ts';
 
 const Status = Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]);
@@ -28,7 +29,7 @@ export const ApprovalQuery = Type.Object({
 
 export const ApproveBody = Type.Union([
   Type.Object(
-    { content: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'edited message to send instead' })) },
+    { content: Type.Optional(NonBlankText(MAX_MESSAGE_LENGTH, { description: 'edited message to send instead' })) },
     { additionalProperties: false },
   ),
   Type.Null(),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Envelope, Nullable, Timestamp } from '../../http/schemas.ts';
+import { Envelope, NonBlankText, Nullable, Timestamp } from '../../http/schemas.ts';
 import { MAX_MESSAGE_LENGTH } from '../../lib/template.ts';
 import { FollowUpChannelSchema } from '../followups/schedule.ts';
 import { MESSAGE_STATUSES } from './store.ts';
@@ -34,7 +34,7 @@ export const MessageDto = Type.Object({
 
 export const SendMessageBody = Type.Object(
   {
-    content: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }),
+    content: NonBlankText(MAX_MESSAGE_LENGTH),
     channel: Type.Optional(FollowUpChannelSchema),
     subject: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'email only' })),
     scheduledTime: Type.Optional(Type.String({ format: 'date-time', description: 'send no earlier than this (ISO 8601)' })),

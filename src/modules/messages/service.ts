@@ -79,8 +79,9 @@ export interface ManualSend {
 }
 
 /**
- * A user's message to a lead (Apten sendMessage semantics): queued for delivery, not before
- * `scheduledTime`, moved into the lead's sending window unless `overrideBusinessHours`;
+ * A user's message to a lead (Apten sendMessage semantics): queued for delivery at
+ * `scheduledTime` (the time the user chose, in or out of the window), else now moved into
+ * the lead's sending window unless `overrideBusinessHours`;
  * refused when the lead's AI is off (unless `sendWhenOff`) and always for an opted-out lead.
  */
 export async function sendManualMessage(ctx: AppContext, principal: Principal, leadId: string, input: ManualSend): Promise<MessageRow> {
@@ -96,7 +97,7 @@ export async function sendManualMessage(ctx: AppContext, principal: Principal, l
   const now = ctx.clock.now();
   const requested = input.scheduledTime ? new Date(input.scheduledTime) : now;
   const earliest = requested.getTime() > now.getTime() ? requested : now;
-  const sendAt = input.overrideBusinessHours ? earliest : nextOpening(earliest, sendWindowFor(lead));
+  const sendAt = input.overrideBusinessHours || input.scheduledTime ? earliest : nextOpening(earliest, sendWindowFor(lead));
   const message = await enqueueOutbound(ctx.db, {
     organizationId: principal.organizationId,
     leadId,

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Envelope, Nullable, Timestamp } from '../../http/schemas.ts';
+import { Envelope, NonBlankText, Nullable, Timestamp } from '../../http/schemas.ts';
 import type { PipelineType } from './store.ts';
 
 // A plain enum (not a union of literals) so a wrong value answers "type must be one of: Contact, Application".
@@ -18,7 +18,7 @@ export const PipelineDto = Type.Object({
   updatedAt: Timestamp,
 });
 
-const name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const name = NonBlankText(200);
 const color = Nullable(Type.String({ maxLength: 32 }));
 
 export const CreatePipelineBody = Type.Object(
