@@ -105,6 +105,16 @@ describe('POST /api/webhook/outreach statuses', () => {
     assert.equal(viaHeader.status, 200, viaHeader.text);
   });
 
+  test('without a valid key the body is never judged: 401, not the 400 or 413 that would describe it', async () => {
+    const oversize = { configurationId: 'x', note: 'n'.repeat(app.ctx.config.bodyLimitBytes) };
+    for (const token of [undefined, 'olk_wrong']) {
+      assert.equal((await app.request('POST', '/api/webhook/outreach', { token, body: { firstName: 5 } })).status, 401);
+      assert.equal((await app.request('POST', '/api/webhook/outreach', { token, raw: '{not json', headers: { 'content-type': 'application/json' } })).status, 401);
+      assert.equal((await app.request('POST', '/api/webhook/outreach', { token, body: oversize })).status, 401);
+      assert.equal((await app.request('POST', '/api/inbound/email', { token, raw: '{not json', headers: { 'content-type': 'application/json' } })).status, 401);
+    }
+  });
+
   test('400 for a lead with neither phone nor email, or a bad phone; nothing is written', async () => {
     const config = await createConfiguration(app, admin);
     const before = await app.db.query<any>('SELECT count(*)::int AS n FROM leads');

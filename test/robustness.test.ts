@@ -65,7 +65,7 @@ const OPEN_BODIES = new Set([
 ]);
 const CHECKED_BY_HAND = new Set(['PUT /autocalls/api/user/leads/{id}']);
 /** Bodies the contract makes optional: an empty one is no body, and succeeds (test/optional-bodies.test.ts). */
-const OPTIONAL_BODIES = new Set(['PUT /api/lead-management/{id}', 'PUT /autocalls/api/user/leads/{id}']);
+const OPTIONAL_BODIES = new Set(['PUT /api/lead-management/{id}', 'PUT /autocalls/api/user/leads/{id}', 'POST /api/approvals/{id}/approve']);
 /** Routes that take no credential at all. */
 const PUBLIC = new Set(['POST /api/auth/register', 'POST /api/auth/login']);
 /** Signed carrier callbacks refuse a missing or wrong signature with 403. */

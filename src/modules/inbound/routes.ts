@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
 import { AppError, badRequest } from '../../http/errors.ts';
 import { nativeErrors } from '../../http/schemas.ts';
-import { requireApiKey } from '../intake/api-key.ts';
+import { apiKeyOnly } from '../intake/api-key.ts';
 import { InboundEmailQuery, InboundEmailResponse } from './schemas.ts';
 import { receiveEmailOverHttp } from './service.ts';
 import { MAX_MESSAGE_BYTES } from './smtp.ts';
@@ -83,7 +83,9 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/inbound/email',
       {
+        // by API key only (the scope's hook would also take a JWT)
         config: { public: true },
+        onRequest: apiKeyOnly(ctx),
         bodyLimit: MAX_MESSAGE_BYTES,
         schema: {
           tags: ['Email'],
@@ -93,14 +95,13 @@ export function inboundRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const principal = await requireApiKey(ctx, request);
         if (!Buffer.isBuffer(request.body)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send message/rfc822 (raw MIME) or multipart/form-data');
         const contentType = request.headers['content-type'] ?? '';
         const email: { raw: Buffer | string; envelopeRecipients: string[] } = contentType.toLowerCase().startsWith(FORM_TYPE)
           ? await readForm(request.body, contentType)
           : { raw: request.body, envelopeRecipients: [] };
         if (request.query.to) email.envelopeRecipients = request.query.to.split(',').map((to) => to.trim());
-        const { routed, replied } = await receiveEmailOverHttp(ctx, principal, { ...email, configurationId: request.query.configurationId });
+        const { routed, replied } = await receiveEmailOverHttp(ctx, request.principal, { ...email, configurationId: request.query.configurationId });
         return ok(
           [
             ...routed.map((r) => ({ contactId: r.lead.id, created: r.created, contacted: r.contacted, approvalId: r.approvalId, messageId: r.messageId, reply: false })),

@@ -10,7 +10,7 @@ import { looksLikeJwt } from '../auth/tokens.ts';
  * `Authorization: Bearer <key>` or `x-api-key`; a JWT is refused, so a leaked browser
  * session cannot be wired into a lead source.
  */
-export async function requireApiKey(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
+async function requireApiKey(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
   const header = request.headers['x-api-key'];
   const key = bearerToken(request) ?? (typeof header === 'string' ? header.trim() : undefined);
   if (!key) throw unauthorized('API key required');
@@ -19,3 +19,11 @@ export async function requireApiKey(ctx: AppContext, request: FastifyRequest): P
   if (!principal) throw unauthorized('Invalid API key');
   return principal;
 }
+
+/**
+ * The route hook for it, run when the request arrives: a caller without a valid key learns
+ * nothing of the body's rules (401 before any 400 or 413), and no body is read for it.
+ */
+export const apiKeyOnly = (ctx: AppContext) => async (request: FastifyRequest) => {
+  request.principal = await requireApiKey(ctx, request);
+};

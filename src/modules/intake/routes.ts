@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../context.ts';
 import { ok } from '../../http/envelope.ts';
 import { nativeErrors } from '../../http/schemas.ts';
-import { requireApiKey } from './api-key.ts';
+import { apiKeyOnly } from './api-key.ts';
 import { WebhookBody, WebhookQuery, WebhookResponse } from './schemas.ts';
 import { receiveWebhook } from './service.ts';
 
@@ -13,8 +13,9 @@ export function intakeRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
     app.post(
       '/webhook/outreach',
       {
-        // authenticated below by API key only (the scope's hook would also take a JWT)
+        // by API key only (the scope's hook would also take a JWT)
         config: { public: true },
+        onRequest: apiKeyOnly(ctx),
         schema: {
           tags: ['Webhook'],
           summary: 'Intake webhook: route a lead through a lead-management configuration (API key only)',
@@ -24,8 +25,7 @@ export function intakeRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const principal = await requireApiKey(ctx, request);
-        const result = await receiveWebhook(ctx, principal, request.body, request.query);
+        const result = await receiveWebhook(ctx, request.principal, request.body, request.query);
         return ok(
           { contactId: result.lead.id, conversationId: result.lead.convo_id, applicationId: result.applicationId },
           WEBHOOK_SUCCESS,
