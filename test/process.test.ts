@@ -267,6 +267,39 @@ describe('the service as a process', () => {
     }
   });
 
+  test('without JWT_SECRET a secret is generated once and kept: a token from one life of the service works in the next', { timeout: 90_000 }, async () => {
+    const own = await storage();
+    const listen = await ports();
+    const base = `http://127.0.0.1:${listen.PORT}`;
+    const start = () => launch(process.execPath, ['bin/openlead.mjs', 'start'], { ...quiet, ...own.env, ...listen, ROLE: 'api', JWT_SECRET: '' });
+    const stop = async (server: ReturnType<typeof start>) => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    };
+    const me = (token: string) => fetch(`${base}/api/auth/verify-token`, { headers: { authorization: `Bearer ${token}` } }).then((response) => response.status);
+    try {
+      const first = start();
+      let token: string;
+      try {
+        await first.waitForOutput(/openlead started/);
+        const registered = await postJson(`${base}/api/auth/register`, { email: 'kept@example.com', password: 'a long password', organizationName: 'Kept' });
+        token = registered.body.data.token;
+        assert.equal(await me(token), 200);
+      } finally {
+        await stop(first);
+      }
+      const second = start();
+      try {
+        await second.waitForOutput(/openlead started/);
+        assert.equal(await me(token), 200, 'the secret that signed the token is the one that checks it now');
+      } finally {
+        await stop(second);
+      }
+    } finally {
+      await own.drop();
+    }
+  });
+
   describe('a start that fails prints one line and exits non-zero, closing what it had started', () => {
     const oneLine = (output: string) => output.trim().split('\n').filter((line) => !line.startsWith('{'));
 
