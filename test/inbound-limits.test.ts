@@ -8,6 +8,7 @@ import type { Database } from '../src/db/database.ts';
 import { newId } from '../src/lib/ids.ts';
 import { SMTP_LIMITS, startInboundSmtp, type InboundSmtp } from '../src/modules/inbound/smtp.ts';
 import { MAX_RECIPIENTS } from '../src/modules/inbound/service.ts';
+import { MAX_RECORD_CHARACTERS } from '../src/modules/imports/csv.ts';
 import { replyAddressOf } from '../src/modules/replies/service.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fake-openai.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
@@ -424,5 +425,55 @@ describe('values no column or index can hold are refused with the row that carri
     assert.equal(carolNow.additionalInfo.note, 'row2');
     const [pat] = await app.db.query<{ additional_info: Record<string, unknown> }>('SELECT additional_info FROM leads WHERE lower(email) = $1', [shared]);
     assert.equal(pat.additional_info.note, 'row1');
+  });
+});
+
+describe('input built to make a pattern backtrack is answered at once', () => {
+  // each would hold the event loop (every tenant, the worker, inbound mail) for minutes with a
+  // pattern that backtracks once per character for each character; the bound is a liveness
+  // guard a hundred times what the answer takes, not a measure of speed
+  const spaces = ' '.repeat(900_000);
+
+  test('a phone number of a million characters is refused as not a phone number', { timeout: 60_000 }, async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: 'Hi' });
+    await writesNothing(async () => {
+      const res = await webhook({ configurationId: config._id, phoneNumber: `1${spaces}1a` });
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, /phone is not a valid phone number/);
+    });
+  });
+
+  test("a lead email's field line of a million characters is read as a field (and refused past the custom fields' bounds)", { timeout: 60_000 }, async () => {
+    await createConfiguration(app, admin, { inboundEmail: 'wide-line@inbound.example.com', starterMessage: 'Hi' });
+    const raw = (note: string) => mime(['From: Wade <wade@example.com>', 'To: wide-line@inbound.example.com', 'Subject: lead'], `Phone: ${nextPhone()}\r\nNote: ${note}`);
+    await writesNothing(async () => {
+      const res = await inbound(raw(`x${spaces}y`));
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.error, /customFields may be at most/);
+    });
+    const fits = await inbound(raw(`x${' '.repeat(30_000)}y`));
+    assert.equal(fits.status, 200, fits.text);
+    const [row] = await app.db.query<{ additional_info: Record<string, string> }>('SELECT additional_info FROM leads WHERE id = $1', [fits.body.data[0].contactId]);
+    assert.equal(row.additional_info.Note, `x${' '.repeat(30_000)}y`);
+  });
+
+  test('a CSV row past a million characters (an unclosed quote) is one refused row; the rows before it are kept', async () => {
+    const config = await createConfiguration(app, admin, { starterMessage: 'Hi' });
+    const good = nextPhone();
+    const csv = `phone,note\n${good},fine\n${nextPhone()},"${'q'.repeat(3 * MAX_RECORD_CHARACTERS)}\n`;
+    const res = await app.request('POST', `/api/leads/import?configurationId=${config._id}`, { token: admin.token, raw: csv, headers: { 'content-type': 'text/csv' } });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([res.body.data.created, res.body.data.failed], [1, 1]);
+    assert.equal(res.body.data.errors.length, 1);
+    assert.equal(res.body.data.errors[0].line, 3);
+    assert.match(res.body.data.errors[0].error, new RegExp(`maximum number of tolerated bytes of ${MAX_RECORD_CHARACTERS}`));
+    assert.equal((await app.db.query('SELECT 1 FROM leads WHERE phone = $1', [good])).length, 1);
+  });
+
+  test('an email address holding a list separator or brackets is refused, so mail goes where the lead row says', async () => {
+    for (const email of ['evil.com,victim@example.com', 'a@x.com;b@y.com', '<b@y.com>', 'Ann <ann@example.com>']) {
+      const res = await app.request('POST', '/api/leads', { token: admin.token, body: { firstName: 'Ann', email } });
+      assert.equal(res.status, 400, `${email}: ${res.text}`);
+    }
   });
 });

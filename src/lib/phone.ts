@@ -10,8 +10,13 @@ import { parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js';
  * in every demo and many newly allocated ranges are possible but not "valid", and rejecting
  * a real lead's number is worse than keeping an unallocated one.
  */
+/** Longer than any number as people write it, extension and punctuation included. */
+const MAX_PHONE_INPUT = 64;
+
 export function toE164(input: string, defaultCountry: string): string | undefined {
   const trimmed = input.trim();
+  // the patterns below backtrack along a long run of spaces: nothing that long is a number
+  if (trimmed.length > MAX_PHONE_INPUT) return undefined;
   if (!/\d/.test(trimmed) || /[a-z]/i.test(trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, ''))) return undefined;
   // "00" is the international call prefix almost everywhere; libphonenumber only knows the
   // default country's own prefix (011 in the US), so treat a leading 00 as "+".

@@ -20,7 +20,8 @@ export function smtpProvider(smtpUrl: string, from: string, replyAddress?: (mess
       try {
         const info = await transport.sendMail({
           from,
-          to: delivery.to,
+          // one address, never read as a list: what is sent to is what the lead row holds
+          to: { name: '', address: delivery.to },
           replyTo: replyAddress?.(delivery.messageId),
           subject: delivery.subject ?? DEFAULT_EMAIL_SUBJECT,
           text: delivery.content,

@@ -9,6 +9,8 @@ import { routeLeads } from '../intake/route.ts';
 export const IMPORT_BATCH_SIZE = 2000;
 /** Batches written concurrently on a PostgreSQL server (PGlite has one connection). */
 export const BATCHES_IN_FLIGHT = 3;
+/** The longest row read, in characters; a longer one is refused (custom fields keep at most 64 KiB anyway). */
+export const MAX_RECORD_CHARACTERS = 1 << 20;
 /** Row errors listed in the report; the count goes on beyond it. */
 export const MAX_REPORTED_ERRORS = 1000;
 
@@ -49,11 +51,19 @@ export async function importCsv(
     skip_empty_lines: true,
     relax_column_count: true,
     skip_records_with_error: true,
+    // a row is buffered whole before it is routed: past this it is refused, so an unclosed
+    // quote in a huge file costs one buffer, not the file's size in memory
+    max_record_size: MAX_RECORD_CHARACTERS,
     info: true,
   });
+  let lastSkipped = { line: 0, code: '' };
   parser.on('skip', (error: CsvError) => {
+    const line = Number(error.lines ?? 0);
+    // an over-long row is refused once, not once per buffer of it
+    if (line === lastSkipped.line && error.code === lastSkipped.code) return;
+    lastSkipped = { line, code: error.code };
     report.rows += 1;
-    fail(Number(error.lines ?? 0), error.message);
+    fail(line, error.message);
   });
 
   const route = async (rows: Array<{ line: number; contact: IncomingContact }>) => {

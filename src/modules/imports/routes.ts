@@ -12,7 +12,8 @@ import { ImportQuery, ImportResponse } from './schemas.ts';
 export function importRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Both parsers hand the handler a stream: a file of any size is read once, row by row.
-    await app.register(multipart, { limits: { fileSize: Number.MAX_SAFE_INTEGER, files: 1 } });
+    // a form is the file and little else: a few small fields at most are read beside it
+    await app.register(multipart, { limits: { fileSize: Number.MAX_SAFE_INTEGER, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 21 } });
     app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
     app.post(
       '/leads/import',

@@ -16,15 +16,20 @@ export interface ParsedLeadEmail {
 // Header lines of a forwarded message look like pairs but describe the mail, not the lead.
 const FORWARDED_HEADER_KEYS = new Set(['from', 'to', 'cc', 'bcc', 'sent', 'date', 'subject', 'replyto']);
 const MAX_FIELDS = 100;
-const PAIR = /^\s*([\p{L}\p{N}][\p{L}\p{N} _.'()#/&-]{0,60}?)\s*:\s*(.+?)\s*$/u;
+// Only the key is matched by pattern, and it is short: a pattern running over the value
+// (`(.+?)\s*$`) backtracks once per trailing character for each one, and one long line of a
+// message anyone may send held the server for minutes.
+const KEY = /^\s*([\p{L}\p{N}][\p{L}\p{N} _.'()#/&-]{0,60}?)\s*:/u;
 
 /** The `Key: value` lines lead-notification emails carry, in order. */
 export function keyValueLines(body: string): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const line of body.split(/\r?\n/)) {
-    const match = PAIR.exec(line);
+    const match = KEY.exec(line);
     if (!match) continue;
-    const [, key, value] = match;
+    const key = match[1];
+    const value = line.slice(match[0].length).trim();
+    if (value === '') continue;
     if (value.startsWith('//') || FORWARDED_HEADER_KEYS.has(normalizeKey(key))) continue; // a URL, or a forwarded header
     pairs.push([key, value]);
     if (pairs.length >= MAX_FIELDS) break;

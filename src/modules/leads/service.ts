@@ -272,7 +272,9 @@ export function movedDedupeKey(
 
 // ---------------------------------------------------------------- validation
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// no characters that separate or quote addresses in a header (`a@x.com,b@y.com`, `<b@y.com>`):
+// the address the lead row holds is the one mail goes to, and replies are matched against
+const EMAIL_PATTERN = /^[^\s@,;:<>()[\]\\"]+@[^\s@,;:<>()[\]\\"]+\.[^\s@,;:<>()[\]\\"]+$/;
 /** RFC 5321's longest local part (64) and domain (255) with the @; the native schema's cap too */
 const MAX_EMAIL_LENGTH = 320;
 
