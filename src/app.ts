@@ -28,6 +28,7 @@ import { authRoutes } from './modules/auth/routes.ts';
 import { campaignRoutes } from './modules/campaigns/routes.ts';
 import { PrincipalCache } from './modules/auth/principal-cache.ts';
 import { loadJwtSecret, TokenIssuer } from './modules/auth/tokens.ts';
+import { useRequestMetrics } from './modules/health/metrics.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { leadManagementRoutes } from './modules/lead-management/routes.ts';
 import { leadRoutes } from './modules/leads/routes.ts';
@@ -108,13 +109,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // The root scope answers unknown paths (outside every surface) in the native envelope.
   useErrorEnvelope(server, renderNativeError);
+  const metrics = useRequestMetrics(server);
   let shuttingDown = false;
   await server.register(async (health) => {
     // only the health routes' scope: no other request pays for this hook
     health.addHook('onRequest', async (request, reply) => {
       if (shuttingDown && request.routeOptions.url === '/readyz') return reply.status(503).send({ status: 'shutting down', database: db.kind });
     });
-    await health.register(healthRoutes(ctx));
+    await health.register(healthRoutes(ctx, metrics));
   });
 
   await server.register(

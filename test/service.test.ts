@@ -41,10 +41,17 @@ describe('service surface', () => {
     assert.match(docs.text, /<html/i);
   });
 
-  test('metrics are exposed in Prometheus format', async () => {
+  test('metrics are exposed in Prometheus format, with the duration of requests to every surface', async () => {
+    const account = await registerOrganization(app);
+    assert.equal((await app.request('GET', '/api/leads', { token: account.token })).status, 200);
+    assert.equal((await app.request('GET', '/apten/v1/leads/lookup?phone=1')).status, 403);
     const res = await app.request('GET', '/metrics');
     assert.equal(res.status, 200);
-    assert.match(res.text, /openlead_http_request_duration_seconds/);
+    const counted = (method: string, route: string, status: number) =>
+      new RegExp(`openlead_http_request_duration_seconds_count\\{method="${method}",route="${route}",status="${status}"\\} [1-9]`).test(res.text);
+    assert.ok(counted('POST', '/api/auth/register', 201), res.text.slice(0, 2000));
+    assert.ok(counted('GET', '/api/leads', 200));
+    assert.ok(counted('GET', '/apten/v1/leads/lookup', 403));
   });
 
   test('unknown routes answer 404 in the envelope', async () => {
