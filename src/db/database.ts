@@ -51,6 +51,15 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
 }
 
+/**
+ * A transaction PostgreSQL aborted for what ran beside it, not for what it asked (a deadlock,
+ * 40P01; a serialization failure, 40001): the same work may succeed if run again.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as PgError)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** A write refused because a row it removes or points at is referenced or missing (SQLSTATE 23503). */
 export function isForeignKeyViolation(error: unknown): boolean {
   return (error as PgError)?.code === '23503';

@@ -217,6 +217,10 @@ export function toAppError(error: unknown): AppError {
     // delete): the request may succeed if sent again, so it is a conflict, not a fault
     case '23503':
       return conflict('A record this request refers to was removed meanwhile; send the request again');
+    // aborted for what ran beside it (a deadlock, a serialization failure), not for what it asked
+    case '40P01':
+    case '40001':
+      return conflict('A concurrent change got in the way; send the request again');
   }
   if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) return badRequest('The multipart body is malformed or truncated');
   // SQLSTATE class 22 (data exception): a value the request carried does not fit its column

@@ -44,9 +44,6 @@ export async function toPhoneNumber(ctx: AppContext, principal: Principal, phone
   return e164;
 }
 
-/** Duplicates are judged per campaign; null lets a lead share its number (allow_dupplicate). */
-export const campaignDedupeKey = (campaignId: string, phone: string) => `campaign:${campaignId}:${phone}`;
-export const isCampaignDedupeKey = (key: string | null) => key !== null && key.startsWith('campaign:');
 
 /** A duplicate phone in the campaign is a validation issue of phone_number. */
 export function duplicateAsValidation(error: unknown): unknown {

@@ -7,16 +7,14 @@ import { useErrorEnvelope, type ErrorRenderer } from '../../http/envelope.ts';
 import { optionalJsonBody } from '../../http/optional-body.ts';
 import { CAMPAIGN_DEFAULTS } from '../../modules/campaigns/rules.ts';
 import { createCampaign } from '../../modules/campaigns/service.ts';
-import { createLead, deleteLead, listOwnedLeads, updateLead, type LeadPatch, type UpdateLeadOptions } from '../../modules/leads/service.ts';
+import { campaignDedupeKey, createLead, deleteLead, listOwnedLeads, updateLead, type LeadPatch } from '../../modules/leads/service.ts';
 import { isPlainObject, useApiKeyAuth } from '../shared.ts';
 import {
-  campaignDedupeKey,
   campaignErrorInAutocallsTerms,
   checkLeadCampaign,
   checkLeadUpdate,
   dayNumbers,
   duplicateAsValidation,
-  isCampaignDedupeKey,
   ownLead,
   toAutocallsCampaign,
   toAutocallsLead,
@@ -137,15 +135,10 @@ export function autocallsDialect(ctx: AppContext): FastifyPluginAsyncTypebox {
         const lead = await ownLead(ctx, principal, request.params.id);
         const checked = await checkLeadUpdate(ctx, principal, request.body as Record<string, unknown>);
         const patch: LeadPatch = { status: checked.status, additionalInfo: checked.variables };
-        const options: UpdateLeadOptions = {};
+        // a lead judged per campaign stays so when its campaign or number changes (movedDedupeKey)
         if (checked.campaign) patch.campaignId = checked.campaign.id;
         if (checked.phone) patch.phone = checked.phone;
-        // a lead judged per campaign stays so when its campaign or number changes
-        if ((checked.campaign || checked.phone) && isCampaignDedupeKey(lead.dedupeKey) && lead.campaignId !== null) {
-          patch.phone ??= lead.phone;
-          options.dedupeKey = campaignDedupeKey(patch.campaignId ?? lead.campaignId, patch.phone!);
-        }
-        await updateLead(ctx, principal, lead.id, patch, options).catch((error) => {
+        await updateLead(ctx, principal, lead.id, patch).catch((error) => {
           throw duplicateAsValidation(error);
         });
         return { message: 'Lead updated successfully' };

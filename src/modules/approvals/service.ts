@@ -146,8 +146,10 @@ export async function approve(ctx: AppContext, principal: Principal, id: string,
       ],
       principal.userId,
     );
-    if (message) await linkMessage(tx, row.organization_id, row.id, message.id);
-    return { ...row, message_id: message?.id ?? null };
+    // its lead was deleted since the decision's check: nothing is decided
+    if (!message) throw notFound(APPROVAL_NOT_FOUND);
+    await linkMessage(tx, row.organization_id, row.id, message.id);
+    return { ...row, message_id: message.id };
   });
   return approved ?? alreadyDecided(ctx, principal, id);
 }

@@ -33,8 +33,11 @@ export async function insertApprovals(db: Queryable, approvals: NewApproval[]): 
   );
 }
 
+/** An approval is seen and decided only while its lead lives: a deleted lead's are gone with it. */
+const OF_LIVE_LEAD = `EXISTS (SELECT 1 FROM leads l WHERE l.organization_id = approvals.organization_id AND l.id = approvals.lead_id AND l.deleted_at IS NULL)`;
+
 export function findApproval(db: Queryable, organizationId: string, id: string): Promise<ApprovalRow | undefined> {
-  return maybeOne<ApprovalRow>(db, `SELECT * FROM approvals WHERE organization_id = $1 AND id = $2`, [organizationId, id]);
+  return maybeOne<ApprovalRow>(db, `SELECT * FROM approvals WHERE organization_id = $1 AND id = $2 AND ${OF_LIVE_LEAD}`, [organizationId, id]);
 }
 
 /** Oldest first (the queue's order), keyset-paged on (created_at, id). */
@@ -49,6 +52,7 @@ export function listApprovals(
         AND ($2::text IS NULL OR status = $2)
         AND ($3::text IS NULL OR lead_id = $3)
         AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
+        AND ${OF_LIVE_LEAD}
       ORDER BY created_at, id
       LIMIT $6`,
     [organizationId, filter.status ?? null, filter.leadId ?? null, filter.after?.createdAt ?? null, filter.after?.id ?? '', filter.limit],
@@ -68,7 +72,7 @@ export function decidePending(
   return maybeOne<ApprovalRow>(
     db,
     `UPDATE approvals SET status = $3, decided_by = $4, decided_at = $5, content = COALESCE($6, content)
-      WHERE organization_id = $1 AND id = $2 AND status = 'pending' RETURNING *`,
+      WHERE organization_id = $1 AND id = $2 AND status = 'pending' AND ${OF_LIVE_LEAD} RETURNING *`,
     [organizationId, id, decision.status, decision.userId, decision.now, decision.content ?? null],
   );
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.ts';
-import { isUniqueViolation } from '../../db/database.ts';
+import { isTransientConflict, isUniqueViolation } from '../../db/database.ts';
 import { AppError, badRequest, invalidField, nulCharacterRefusal } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
@@ -292,8 +292,10 @@ function refreshOf(lead: RefreshedLead, offer: RefreshOffer, organization: Organ
 }
 
 /**
- * A concurrent write took a dedupe key this batch needs first (a new lead's, or the phone an
- * existing lead gains): the batch is routed again, and finds the lead that holds it.
+ * A concurrent write changed what this batch was planned on: it took a dedupe key the batch
+ * needs first (a new lead's, or the phone an existing lead gains), deleted a lead the batch
+ * updates, or deadlocked with it. The batch is routed again from what the database holds
+ * now (the key's holder, a new lead in place of the deleted one).
  */
 class LostRace extends Error {}
 
@@ -517,14 +519,13 @@ async function routeOnce(
       const inserted = await insertLeads(tx, organizationId, newLeads);
       if (inserted.size !== newLeads.length) throw new LostRace();
       await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
+      // a lead deleted since it was found: its person is routed again, as a new lead
+      if (locked.length !== offers.length) throw new LostRace();
       const lockedById = new Map(locked.map((lead) => [lead.id, lead]));
-      // a lead deleted since it was found is left alone
-      const refreshes = offers.flatMap((offer) => {
-        const lead = lockedById.get(offer.id);
-        if (!lead) return [];
-        const refresh = refreshOf(lead, offer, organization, now);
+      const refreshes = offers.map((offer) => {
+        const refresh = refreshOf(lockedById.get(offer.id)!, offer, organization, now);
         if (offer.enroll) note(offer.index, ENROLLED, { followUpStep: refresh.follow_up_step, nextFollowUpAt: refresh.next_follow_up_at });
-        return [refresh];
+        return refresh;
       });
       await refreshLeads(tx, organizationId, refreshes, actor, now);
       await insertApplications(tx, applications);
@@ -565,8 +566,9 @@ async function routeOnce(
     // nothing the model wrote was kept: its traces go too (a retry asks it again), unless the
     // database is what failed, and then the error to report is the first one
     await deleteTraces(ctx.db, organizationId, [...firstMessages.values()].flatMap((m) => (m.traceId ? [m.traceId] : []))).catch(() => {});
-    // An existing lead gaining a phone that a concurrent write gave another lead first.
-    if (isUniqueViolation(error, 'leads_dedupe_key')) throw new LostRace();
+    // An existing lead gaining a phone that a concurrent write gave another lead first, or
+    // locks taken in another order by a concurrent update of the same leads.
+    if (isUniqueViolation(error, 'leads_dedupe_key') || isTransientConflict(error)) throw new LostRace();
     // A concurrent intake merged custom fields into one of these leads since the check above.
     if (customFieldsBoundsError(error)) throw pastBoundsError();
     throw error;

@@ -259,15 +259,26 @@ const actorOf = (actor: LeadActor) => ({ userId: actor.userId ?? null, label: ac
 export const defaultDedupeKey = (phone: string | null | undefined, email: string | null | undefined): string | null =>
   phone ? phone : email ? `email:${email.toLowerCase()}` : null;
 
+/** A key that judges duplicates within one campaign (Autocalls); null lets a lead share its number. */
+export const campaignDedupeKey = (campaignId: string, phone: string) => `campaign:${campaignId}:${phone}`;
+const campaignOfDedupeKey = (key: string | null) => (key?.startsWith('campaign:') ? key.split(':')[1] : undefined);
+
 /**
- * The key a lead holds once its phone and email are `contact`: a default key follows them;
- * a key a caller chose (campaign-scoped, or none) is left as it is (undefined).
+ * The key a lead holds once its phone, email and campaign are `after` (a campaign left
+ * undefined is unchanged): a default key follows the phone and email, a campaign-scoped one
+ * the campaign and phone (null once either is gone), and no key (allowed duplicates) stays
+ * none (undefined: unchanged). Derived from the row as it is, so concurrent changes of the
+ * campaign and the phone still leave the key both describe.
  */
 export function movedDedupeKey(
   before: { dedupe_key: string | null; phone: string | null; email: string | null },
-  contact: { phone: string | null; email: string | null },
+  after: { phone: string | null; email: string | null; campaign_id?: string | null },
 ): string | null | undefined {
-  return before.dedupe_key === defaultDedupeKey(before.phone, before.email) ? defaultDedupeKey(contact.phone, contact.email) : undefined;
+  if (before.dedupe_key === defaultDedupeKey(before.phone, before.email)) return defaultDedupeKey(after.phone, after.email);
+  const scopedTo = campaignOfDedupeKey(before.dedupe_key);
+  if (scopedTo === undefined) return undefined;
+  const campaignId = after.campaign_id !== undefined ? after.campaign_id : scopedTo;
+  return campaignId && after.phone ? campaignDedupeKey(campaignId, after.phone) : null;
 }
 
 // ---------------------------------------------------------------- validation
@@ -728,10 +739,10 @@ function planUpdate(
   } else if (patch.stageId === null) {
     throw invalidField('stageId', 'cannot be removed; move the lead to another stage');
   }
-  if (columns.phone !== undefined || columns.email !== undefined) {
+  if (columns.phone !== undefined || columns.email !== undefined || columns.campaign_id !== undefined) {
     const phone = columns.phone !== undefined ? columns.phone : before.phone;
     const email = columns.email !== undefined ? columns.email : before.email;
-    const dedupeKey = options.dedupeKey !== undefined ? options.dedupeKey : movedDedupeKey(before, { phone, email });
+    const dedupeKey = options.dedupeKey !== undefined ? options.dedupeKey : movedDedupeKey(before, { phone, email, campaign_id: columns.campaign_id });
     if (dedupeKey !== undefined) columns.dedupe_key = dedupeKey;
   }
 
