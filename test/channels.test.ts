@@ -97,6 +97,13 @@ describe('Twilio-compatible SMS and calls', () => {
     const replayed = twilio.signed(app.url + '/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'sent' });
     const tampered = await app.request('POST', '/api/webhook/twilio/status', { raw: `MessageSid=${sid}&MessageStatus=delivered`, headers: replayed.headers });
     assert.equal(tampered.status, 403);
+    // checked before the body is judged: an unsigned caller learns nothing of what it must hold
+    for (const path of ['/api/webhook/twilio/status', '/api/webhook/twilio/sms']) {
+      for (const body of [{ MessageSid: { nested: true } }, undefined]) {
+        const unsignedJson = await app.request('POST', path, { body });
+        assert.equal(unsignedJson.status, 403, `${path} ${JSON.stringify(body)}: ${unsignedJson.text}`);
+      }
+    }
     assert.equal((await messagesOf(app, acme, lead._id))[0].status, 'sent');
 
     assert.equal((await carrierPost('/api/webhook/twilio/status', { MessageSid: sid, MessageStatus: 'delivered', AccountSid: twilio.accountSid })).status, 204);

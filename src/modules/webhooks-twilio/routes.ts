@@ -17,11 +17,14 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox {
   // The form as sent: the signature covers every value of a repeated name, the body record one.
   const forms = new WeakMap<FastifyRequest, URLSearchParams>();
-  const verify = (request: FastifyRequest, params: Record<string, string>) => {
+  // before validation: an unsigned request learns nothing of what a body must hold (403, not 400)
+  const verify = async (request: FastifyRequest) => {
     const authToken = ctx.config.twilio?.authToken;
     const base = ctx.config.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
     const signature = request.headers['x-twilio-signature'];
-    const signed = forms.get(request) ?? Object.entries(params);
+    // a body that is no form (JSON) is signed as its object's entries, anything else as none
+    const body = request.body;
+    const signed = forms.get(request) ?? (typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.entries(body) : []);
     if (!authToken || !isValidTwilioSignature(authToken, base + request.url, signed, typeof signature === 'string' ? signature : undefined)) {
       throw forbidden('Invalid Twilio signature');
     }
@@ -32,6 +35,7 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
       forms.set(request, form);
       done(null, Object.fromEntries(form));
     });
+    app.addHook('preValidation', verify);
     const tags = ['Carrier webhooks'];
     app.post(
       '/webhook/twilio/status',
@@ -47,7 +51,6 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request, reply) => {
-        verify(request, request.body);
         await handleCarrierStatus(ctx, request.body, request.query.message);
         return reply.status(204).send();
       },
@@ -56,7 +59,6 @@ export function twilioWebhookRoutes(ctx: AppContext): FastifyPluginAsyncTypebox 
       '/webhook/twilio/sms',
       { config: { public: true }, schema: { tags, summary: 'Twilio inbound SMS: records the reply, stops the cadence, handles opt-out (signed)', security: [], body: FormBody, response: { 200: EmptyTwiml, ...callbackErrors } } },
       async (request, reply) => {
-        verify(request, request.body);
         await handleInboundSms(ctx, request.body);
         return reply.type('text/xml').send(EMPTY_TWIML);
       },
