@@ -21,7 +21,7 @@ import {
   isEmailAddress,
   movedDedupeKey,
 } from '../leads/service.ts';
-import { findStage, type StageRef } from '../leads/store.ts';
+import { applyLeadUpdates, findStage, type LeadWrite, type StageRef } from '../leads/store.ts';
 import { findOrganization, type OrganizationRow } from '../organizations/store.ts';
 import { findPrompt } from '../prompts/store.ts';
 import { insertApplications, type ApplicationRecord } from '../applications/store.ts';
@@ -35,9 +35,7 @@ import {
   insertTimeline,
   lockLeadsForRefresh,
   recordLeadsCreated,
-  refreshLeads,
   type ExistingLead,
-  type LeadRefresh,
   type NewLeadRecord,
   type RefreshedLead,
   type TimelineRecord,
@@ -271,7 +269,7 @@ interface RefreshOffer {
  * native ones: a default dedupe key follows the phone the lead gains, and the event holds
  * the old and new value of every field that changes.
  */
-function refreshOf(lead: RefreshedLead, offer: RefreshOffer, organization: OrganizationRow, now: Date): LeadRefresh {
+function refreshOf(lead: RefreshedLead, offer: RefreshOffer, organization: OrganizationRow, now: Date): Pick<LeadWrite, 'id' | 'columns' | 'additionalInfoPatch' | 'changes'> {
   const { contact } = offer;
   const columns = {
     first_name: contact.firstName ?? lead.first_name,
@@ -288,7 +286,7 @@ function refreshOf(lead: RefreshedLead, offer: RefreshOffer, organization: Organ
   if (dedupeKey !== undefined) columns.dedupe_key = dedupeKey;
   const changes = changedFields(lead, columns);
   if (Object.keys(contact.customFields).length > 0) changes.additionalInfo = customFieldChanges(lead.additional_info, contact.customFields);
-  return { id: lead.id, ...columns, patch: contact.customFields, changes };
+  return { id: lead.id, columns, additionalInfoPatch: contact.customFields, changes };
 }
 
 /**
@@ -523,11 +521,12 @@ async function routeOnce(
       if (locked.length !== offers.length) throw new LostRace();
       const lockedById = new Map(locked.map((lead) => [lead.id, lead]));
       const refreshes = offers.map((offer) => {
-        const refresh = refreshOf(lockedById.get(offer.id)!, offer, organization, now);
-        if (offer.enroll) note(offer.index, ENROLLED, { followUpStep: refresh.follow_up_step, nextFollowUpAt: refresh.next_follow_up_at });
+        const refresh: LeadWrite = { ...refreshOf(lockedById.get(offer.id)!, offer, organization, now), organizationId, now, actor, activities: [] };
+        if (offer.enroll) note(offer.index, ENROLLED, { followUpStep: refresh.columns.follow_up_step, nextFollowUpAt: refresh.columns.next_follow_up_at });
         return refresh;
       });
-      await refreshLeads(tx, organizationId, refreshes, actor, now);
+      // every refresh sets the same columns, so the batch is one statement of the native update
+      await applyLeadUpdates(tx, refreshes);
       await insertApplications(tx, applications);
       const sent = await sendOrHold(tx, outgoing.map((o) => o.message), configuration.isAutopilot);
       outgoing.forEach(({ index, message }, k) => {

@@ -151,60 +151,6 @@ export function lockLeadsForRefresh(db: Queryable, organizationId: string, ids: 
   );
 }
 
-/** A locked lead's refresh: the columns' new values, custom fields merged in SQL, and the event's changes. */
-export interface LeadRefresh {
-  id: string;
-  first_name: string | null;
-  last_name: string | null;
-  name: string | null;
-  email: string | null;
-  phone: string | null;
-  dedupe_key: string | null;
-  follow_up_step: number | null;
-  next_follow_up_at: Date | null;
-  follow_up_deferred_until: Date | null;
-  /** RFC 7396 patch merged into additional_info */
-  patch: Record<string, unknown>;
-  changes: Record<string, { from: unknown; to: unknown }>;
-}
-
-/** Updates leads locked by lockLeadsForRefresh, with each one's event, in one statement. */
-export async function refreshLeads(
-  db: Queryable,
-  organizationId: string,
-  refreshes: LeadRefresh[],
-  actor: { userId: string; label: string },
-  now: Date,
-): Promise<void> {
-  if (refreshes.length === 0) return;
-  await db.query(
-    `WITH r AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id text, first_name text, last_name text, name text, email text, phone text,
-                                                       dedupe_key text, follow_up_step integer, next_follow_up_at timestamptz,
-                                                       follow_up_deferred_until timestamptz, patch jsonb, changes jsonb)
-     ), updated AS (
-       UPDATE leads l SET
-         first_name = r.first_name,
-         last_name = r.last_name,
-         name = r.name,
-         email = r.email,
-         phone = r.phone,
-         dedupe_key = r.dedupe_key,
-         additional_info = jsonb_merge_patch(l.additional_info, r.patch),
-         follow_up_step = r.follow_up_step,
-         next_follow_up_at = r.next_follow_up_at,
-         follow_up_deferred_until = r.follow_up_deferred_until,
-         version = l.version + 1,
-         updated_at = $3
-       FROM r WHERE l.organization_id = $2 AND l.id = r.id AND l.deleted_at IS NULL
-       RETURNING l.id
-     )
-     INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
-     SELECT $2, r.id, $4, $5, 'updated', r.changes, $3 FROM r JOIN updated u ON u.id = r.id`,
-    [JSON.stringify(refreshes), organizationId, now, actor.userId, actor.label],
-  );
-}
-
 export interface TimelineRecord {
   id: string;
   lead_id: string;

@@ -22,7 +22,7 @@
  * - `phoneInE164(ctx, organizationId, phone)` (a phone as the organization reads it),
  *   `isEmailAddress`, `CONTACT_RULES` (the reasons a phone or email is refused).
  * - `CLIENT_STATUSES`, `SYSTEM_STATUSES`, `checkCustomFields`, `defaultDedupeKey`, and for writers
- *   of their own update statements (intake) the update's rules: `movedDedupeKey` (a default
+ *   that plan their own updates (intake) the update's rules: `movedDedupeKey` (a default
  *   key follows the contact), `changedFields` and `customFieldChanges` (the event's changes).
  *
  * `actor` is the request's Principal, or just `{organizationId}` for work the system does.
