@@ -8,6 +8,7 @@ import type { Database } from './db/database.ts';
 import { useBearerAuth } from './http/auth.ts';
 import { answerClientError, renderNativeError, sendError, useErrorEnvelope, type ErrorRenderer } from './http/envelope.ts';
 import { useJsonShapeLimits } from './http/json-shape.ts';
+import { acceptEmptyJsonWhereNoBodyIsTaken } from './http/optional-body.ts';
 import { toAppError } from './http/errors.ts';
 import { NativeError } from './http/schemas.ts';
 import { schemaCompiler } from './http/validation.ts';
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   server.setValidatorCompiler(schemaCompiler);
   useJsonShapeLimits(server);
+  acceptEmptyJsonWhereNoBodyIsTaken(server);
 
   const tokens = new TokenIssuer(await loadJwtSecret(db, config.jwtSecret), config.jwtTtlSeconds, () => clock.now());
   const principals = new PrincipalCache(config.authCacheSeconds * 1000);

@@ -79,3 +79,25 @@ describe('PUT /autocalls/api/user/leads/{id} (seed 003: every body parameter opt
     assert.deepEqual(await readVariables(), { name: 'Ann' });
   });
 });
+
+describe('routes that take no body', () => {
+  test('an empty body sent as JSON is no body (DELETE, POST /auth/refresh, API-key regenerate, the dialects\' DELETEs)', async () => {
+    const key = await apiKeyFor(app, acme);
+    const lead = async () => (await app.request('POST', '/api/leads', { token: acme.token, body: { firstName: 'Gone', email: `gone${Math.random()}@example.com` } })).body.data;
+    const autocallsCampaign = (await app.request('POST', '/autocalls/api/user/campaign', { token: key, body: { name: 'Empty bodies' } })).body.data.id;
+    const autocallsLead = (await app.request('POST', '/autocalls/api/user/lead', { token: key, body: { campaign_id: autocallsCampaign, phone_number: '+12125558899' } })).body.data.id;
+    const requests: Array<[string, string, string]> = [
+      ['DELETE', `/api/leads/${(await lead())._id}`, acme.token],
+      ['POST', '/api/auth/refresh', acme.token],
+      ['DELETE', `/autocalls/api/user/leads/${autocallsLead}`, key],
+      ['POST', '/api/user/api-key/regenerate', acme.token],
+    ];
+    for (const [method, path, token] of requests) {
+      const res = await app.request(method, path, { token, raw: '', headers: json });
+      assert.ok(res.status === 200 || res.status === 201, `${method} ${path}: ${res.status} ${res.text}`);
+    }
+    // a body that is there is still read as JSON, and refused when it is not
+    const broken = await app.request('DELETE', `/api/leads/${(await lead())._id}`, { token: acme.token, raw: '{"x":', headers: json });
+    assert.equal(broken.status, 400, broken.text);
+  });
+});

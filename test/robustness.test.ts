@@ -137,11 +137,14 @@ for (const operation of operations) {
         assertHandled(operation, await sendRaw('{"broken": '), 'malformed JSON', { statuses: jsonStatus(400) });
       });
 
-      test('an empty JSON body', async () => {
-        const response = await sendRaw('');
-        if (OPTIONAL_BODIES.has(operation.label)) assert.equal(response.status, 200, `${operation.label}: ${response.text.slice(0, 300)}`);
-        else assertHandled(operation, response, 'empty JSON body', { statuses: jsonStatus(400) });
-      });
+      // a route that takes no body reads an empty one as none (test/optional-bodies.test.ts)
+      if (operation.bodySchema) {
+        test('an empty JSON body', async () => {
+          const response = await sendRaw('');
+          if (OPTIONAL_BODIES.has(operation.label)) assert.equal(response.status, 200, `${operation.label}: ${response.text.slice(0, 300)}`);
+          else assertHandled(operation, response, 'empty JSON body', { statuses: [400] });
+        });
+      }
 
       test('a prototype-poisoning body', async () => {
         assertHandled(operation, await sendRaw('{"__proto__": {"isAdmin": true}}'), '__proto__ body', { statuses: jsonStatus(400) });
