@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
+import { isE164 } from './lib/phone.ts';
 
 export type Role = 'api' | 'worker' | 'inbound';
 
@@ -146,6 +147,7 @@ function twilio(env: NodeJS.ProcessEnv): Config['twilio'] {
   if (missing.length > 0) {
     throw new ConfigError(`${TWILIO_NAMES} must be set together (or none of them), but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`);
   }
+  if (!isE164(env.TWILIO_FROM!)) throw new ConfigError(`TWILIO_FROM must be a phone number in E.164 form, such as +15550001111, got "${env.TWILIO_FROM}"`);
   return { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, from: env.TWILIO_FROM!, baseUrl: baseUrl ?? 'https://api.twilio.com' };
 }
 
@@ -163,6 +165,8 @@ function roles(raw: string | undefined): Role[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const openaiKey = env.OPENAI_API_KEY || undefined;
   const openaiBaseUrl = url(env, 'OPENAI_BASE_URL', ['http', 'https']);
+  // judged even while no model is configured: a bad value is found when it is written, not when AI is turned on
+  const openaiTimeoutMs = integer(env, 'OPENAI_TIMEOUT_MS', 20000, 100, 600000);
   return {
     host: host(env.HOST),
     port: integer(env, 'PORT', 2212, 0, 65535),
@@ -188,7 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             baseUrl: openaiBaseUrl,
             apiKey: openaiKey,
             model: env.OPENAI_MODEL || 'gpt-4o-mini',
-            timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 20000, 100, 600000),
+            timeoutMs: openaiTimeoutMs,
           }
         : undefined,
     workerPollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 600000),

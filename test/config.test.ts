@@ -63,6 +63,12 @@ describe('configuration from the environment', () => {
     refused({ ...full, TWILIO_AUTH_TOKEN: '' }, /but TWILIO_AUTH_TOKEN is not set$/);
     refused({ TWILIO_BASE_URL: 'https://api.twilio.com' }, /^TWILIO_BASE_URL is set but/);
     refused({ ...full, TWILIO_BASE_URL: 'api.twilio.com' }, /^TWILIO_BASE_URL must be a URL starting with http:\/\/ or https:\/\//);
+    for (const from of ['notanumber', '5550001111', '+1 555 000 1111']) refused({ ...full, TWILIO_FROM: from }, /^TWILIO_FROM must be a phone number in E.164 form/);
+  });
+
+  test('OPENAI_TIMEOUT_MS is judged whether or not a model is configured', () => {
+    refused({ OPENAI_TIMEOUT_MS: 'abc' }, /^OPENAI_TIMEOUT_MS must be an integer between 100 and 600000, got "abc"$/);
+    assert.equal(loadConfig({ OPENAI_API_KEY: 'k', OPENAI_TIMEOUT_MS: '1500' }).openai?.timeoutMs, 1500);
   });
 
   test('SMTP_URL must be an smtp:// or smtps:// URL with a host, not repeated in the refusal', () => {

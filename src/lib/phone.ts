@@ -28,3 +28,6 @@ export function toE164(input: string, defaultCountry: string): string | undefine
     return undefined;
   }
 }
+
+/** Whether a sender number is written in E.164 (`+15550001111`), as the carrier reports it on inbound texts. */
+export const isE164 = (text: string): boolean => /^\+[1-9]\d{6,14}$/.test(text);

@@ -2,6 +2,7 @@ import { isSupportedCountry } from 'libphonenumber-js';
 import type { AppContext } from '../../context.ts';
 import { isUniqueViolation, type Queryable } from '../../db/database.ts';
 import { invalidField, notFound } from '../../http/errors.ts';
+import { isE164 } from '../../lib/phone.ts';
 import { isTimeZone, toClockTime } from '../agents/schedule-window.ts';
 import type { Principal } from '../auth/service.ts';
 import { validateFollowUpConfig } from '../followups/schedule.ts';
@@ -77,9 +78,6 @@ export function changeOrganization(ctx: AppContext, principal: Principal, change
   });
 }
 
-/** How a sender number is written: E.164, as the carrier reports it on inbound texts. */
-const E164 = /^\+[1-9]\d{6,14}$/;
-
 /**
  * The operator's assignment of an organization's own sender number (null: back to the shared
  * TWILIO_FROM). Refused with a message: a number not in E.164, the shared number itself
@@ -87,7 +85,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  * organization has, an unknown organization.
  */
 export async function assignSmsNumber(db: Queryable, organizationId: string, smsFrom: string | null, sharedFrom: string | undefined, now: Date): Promise<void> {
-  if (smsFrom !== null && !E164.test(smsFrom)) throw new Error(`${smsFrom} is not a phone number in E.164 form, such as +15550001111`);
+  if (smsFrom !== null && !isE164(smsFrom)) throw new Error(`${smsFrom} is not a phone number in E.164 form, such as +15550001111`);
   if (smsFrom !== null && smsFrom === sharedFrom) throw new Error(`${smsFrom} is TWILIO_FROM, the number the organizations without their own share`);
   try {
     if (!(await setOrganizationSmsFrom(db, organizationId, smsFrom, now))) throw new Error(`no organization ${organizationId}`);
