@@ -11,8 +11,15 @@ describe('database errors a request can meet', () => {
   });
 
   test('anything unexpected stays a 500 that says nothing of the cause', () => {
-    const error = toAppError(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+    const error = toAppError(Object.assign(new Error('could not write to file "base/16384/2619": No space left on device'), { code: '53100' }));
     assert.deepEqual([error.status, error.message], [500, 'Internal server error']);
+  });
+
+  test('a transaction aborted for what ran beside it (deadlock, serialization failure) is a 409 asking to send again', () => {
+    for (const code of ['40P01', '40001']) {
+      const error = toAppError(Object.assign(new Error('deadlock detected'), { code }));
+      assert.deepEqual([error.status, error.message], [409, 'A concurrent change got in the way; send the request again']);
+    }
   });
 });
 
