@@ -172,6 +172,14 @@ describe('POST /api/inbound/email', () => {
     const raw = await fetch(`${app.url}/api/inbound/email`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: rawForm });
     assert.equal(raw.status, 200);
     assert.ok(await leadIdByPhone(phone2));
+
+    // the message as a file part, as `curl -F email=@message.eml` sends it
+    const fileForm = new FormData();
+    const phone3 = nextPhone();
+    fileForm.set('email', new Blob([rawMessage('http@inbound.example.com', phone3)], { type: 'message/rfc822' }), 'message.eml');
+    const asFile = await fetch(`${app.url}/api/inbound/email`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: fileForm });
+    assert.equal(asFile.status, 200, await asFile.text());
+    assert.ok(await leadIdByPhone(phone3));
   });
 
   test('API key only (JWT 401); another organization\'s address 404; JSON 415', async () => {

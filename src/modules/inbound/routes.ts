@@ -52,7 +52,9 @@ async function readForm(body: Buffer, contentType: string): Promise<{ raw: strin
   const fields: Partial<Record<(typeof FORM_FIELDS)[number], string>> = {};
   for (const name of FORM_FIELDS) {
     const value = form.get(name);
+    // a field, or the same sent as a file part (`curl -F email=@message.eml`)
     if (typeof value === 'string') fields[name] = value;
+    else if (value !== null) fields[name] = await value.text();
   }
   let envelopeRecipients: string[] = [];
   if (fields.envelope) {
