@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
-import { isE164 } from './lib/phone.ts';
 
 export type Role = 'api' | 'worker' | 'inbound';
 
@@ -147,7 +146,6 @@ function twilio(env: NodeJS.ProcessEnv): Config['twilio'] {
   if (missing.length > 0) {
     throw new ConfigError(`${TWILIO_NAMES} must be set together (or none of them), but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`);
   }
-  if (!isE164(env.TWILIO_FROM!)) throw new ConfigError(`TWILIO_FROM must be a phone number in E.164 form, such as +15550001111, got "${env.TWILIO_FROM}"`);
   return { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, from: env.TWILIO_FROM!, baseUrl: baseUrl ?? 'https://api.twilio.com' };
 }
 

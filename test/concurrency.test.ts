@@ -109,6 +109,19 @@ describe("a lead's campaign-scoped duplicate key follows its campaign and phone"
     assert.equal((await newCampaignLead(c1, phone)).status, 201, 'the old campaign no longer holds the number');
   });
 
+  test('taken out of its campaign, a lead is keyed by its phone as every lead in no campaign is', async () => {
+    const campaign = await newCampaign();
+    const phone = nextPhone();
+    const created = await newCampaignLead(campaign, phone);
+    assert.equal(created.status, 201, created.text);
+    const lead = await leadOf(created.body.data.id);
+    const out = await app.request('PATCH', `/api/leads/${lead.id}`, { token: acme.token, body: { campaignId: null } });
+    assert.equal(out.status, 200, out.text);
+    const duplicate = await app.request('POST', '/api/leads', { token: acme.token, body: { firstName: 'Twin', phone } });
+    assert.equal(duplicate.status, 409, duplicate.text);
+    assert.equal(duplicate.body.data.id, lead.id);
+  });
+
   test('concurrent Autocalls PUTs of the campaign and of the phone leave the key both describe', { skip: NEEDS_SERVER }, async () => {
     const [c1, c2] = [await newCampaign(), await newCampaign()];
     for (let round = 0; round < ROUNDS; round++) {

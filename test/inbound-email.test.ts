@@ -180,6 +180,18 @@ describe('POST /api/inbound/email', () => {
     const asFile = await fetch(`${app.url}/api/inbound/email`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: fileForm });
     assert.equal(asFile.status, 200, await asFile.text());
     assert.ok(await leadIdByPhone(phone3));
+
+    // its bytes reach the MIME parser as sent: a Latin-1 body is decoded by its declared charset
+    const latin1Form = new FormData();
+    const phone4 = nextPhone();
+    const latin1 = Buffer.from(
+      ['From: lead@example.com', 'To: http@inbound.example.com', 'Subject: lead', 'Content-Type: text/plain; charset=iso-8859-1', 'Content-Transfer-Encoding: 8bit', '', `Phone: ${phone4}`, 'City: Montr\u00e9al'].join('\r\n'),
+      'latin1',
+    );
+    latin1Form.set('email', new Blob([latin1], { type: 'message/rfc822' }), 'latin1.eml');
+    const decoded = await fetch(`${app.url}/api/inbound/email`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: latin1Form });
+    assert.equal(decoded.status, 200, await decoded.text());
+    assert.equal((await leadRow(app, (await leadIdByPhone(phone4))!)).additional_info.City, 'Montr\u00e9al');
   });
 
   test('API key only (JWT 401); another organization\'s address 404; JSON 415', async () => {

@@ -81,3 +81,25 @@ describe('lead-notification emails', () => {
     assert.equal(parsed.contact.email, 'ada@example.com');
   });
 });
+
+describe('what a lead email holds, however it is written', () => {
+  test('a lone CR or a Unicode line separator ends a field as a line feed does', () => {
+    for (const eol of ['\r', '\u2028', '\u2029', '\r\n', '\n']) {
+      assert.deepEqual(keyValueLines(`Name: John Smith${eol}Phone: +1 212 555 0100${eol}Email: john@example.com`), [
+        ['Name', 'John Smith'],
+        ['Phone', '+1 212 555 0100'],
+        ['Email', 'john@example.com'],
+      ], JSON.stringify(eol));
+    }
+  });
+
+  test('a NUL character is dropped wherever the mail holds one (encoded in the sender name, the subject, the text)', async () => {
+    const parsed = await parseLeadEmail(
+      ['From: =?UTF-8?Q?Jo=00hn_Smith?= <john@example.com>', 'To: leads@in.example.com', 'Subject: =?UTF-8?Q?new=00lead?=', 'Content-Transfer-Encoding: quoted-printable', '', 'Note: a=00b'].join('\r\n'),
+    );
+    assert.equal(parsed.contact.name, 'John Smith');
+    assert.equal(parsed.subject, 'newlead');
+    assert.deepEqual(parsed.contact.customFields, { Note: 'ab' });
+    assert.ok(!JSON.stringify(parsed).includes('\\u0000'));
+  });
+});

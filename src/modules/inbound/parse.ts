@@ -24,7 +24,8 @@ const KEY = /^\s*([\p{L}\p{N}][\p{L}\p{N} _.'()#/&-]{0,60}?)\s*:/u;
 /** The `Key: value` lines lead-notification emails carry, in order. */
 export function keyValueLines(body: string): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
-  for (const line of body.split(/\r?\n/)) {
+  // any line break: a lone CR (old Mac mail) or a Unicode separator ends a field as LF does
+  for (const line of body.split(/\r\n|[\r\n\u2028\u2029]/)) {
     const match = KEY.exec(line);
     if (!match) continue;
     const key = match[1];
@@ -37,9 +38,16 @@ export function keyValueLines(body: string): Array<[string, string]> {
   return pairs;
 }
 
+// PostgreSQL stores no NUL character, and the sender of a lead or a reply cannot be asked to
+// take one out: every text read from the mail keeps everything else
+const withoutNul = (text: string | undefined) => text?.replaceAll('\u0000', '');
+
 function addresses(field: AddressObject | AddressObject[] | undefined): EmailAddress[] {
   const list = Array.isArray(field) ? field : field ? [field] : [];
-  return list.flatMap((object) => object.value).filter((address) => address.address);
+  return list
+    .flatMap((object) => object.value)
+    .filter((address) => address.address)
+    .map((address) => ({ ...address, name: withoutNul(address.name) ?? '', address: withoutNul(address.address) }));
 }
 
 /**
@@ -70,13 +78,11 @@ export async function parseLeadEmail(raw: Buffer | string): Promise<ParsedLeadEm
   } catch (error) {
     throw badRequest(`The message cannot be parsed: ${error instanceof Error ? error.message : 'malformed MIME'}`);
   }
-  // PostgreSQL stores no NUL character, and the sender of a lead or a reply cannot be asked
-  // to take one out: the text keeps everything else
-  const text = mail.text?.replaceAll('\u0000', '');
+  const text = withoutNul(mail.text);
   return {
     contact: contactFromEmail({ text, from: addresses(mail.from)[0], replyTo: addresses(mail.replyTo)[0] }),
-    subject: mail.subject?.replaceAll('\u0000', '') || undefined,
-    messageId: mail.messageId || undefined,
+    subject: withoutNul(mail.subject) || undefined,
+    messageId: withoutNul(mail.messageId) || undefined,
     recipients: [...addresses(mail.to), ...addresses(mail.cc)].map((a) => a.address!.toLowerCase()),
     from: addresses(mail.from)[0]?.address,
     text: text ?? '',

@@ -38,7 +38,7 @@ function partsOver(body: Buffer, boundary: string, limit: number): boolean {
  * was read whole within the route's limit (413 past it), so no field is cut short and
  * parsing holds no more than that; attachments and unknown fields are ignored.
  */
-async function readForm(body: Buffer, contentType: string): Promise<{ raw: string; envelopeRecipients: string[] }> {
+async function readForm(body: Buffer, contentType: string): Promise<{ raw: Buffer | string; envelopeRecipients: string[] }> {
   const match = BOUNDARY.exec(contentType);
   if (!match) throw badRequest(MALFORMED_FORM);
   const boundary = match[1] ?? match[2];
@@ -52,9 +52,7 @@ async function readForm(body: Buffer, contentType: string): Promise<{ raw: strin
   const fields: Partial<Record<(typeof FORM_FIELDS)[number], string>> = {};
   for (const name of FORM_FIELDS) {
     const value = form.get(name);
-    // a field, or the same sent as a file part (`curl -F email=@message.eml`)
     if (typeof value === 'string') fields[name] = value;
-    else if (value !== null) fields[name] = await value.text();
   }
   let envelopeRecipients: string[] = [];
   if (fields.envelope) {
@@ -65,6 +63,10 @@ async function readForm(body: Buffer, contentType: string): Promise<{ raw: strin
       throw badRequest('envelope is not valid JSON');
     }
   }
+  // the message as a field, or as a file part (`curl -F email=@message.eml`): then its bytes
+  // as sent, for the MIME parser to decode by the charsets it declares
+  const email = form.get('email');
+  if (email !== null && typeof email !== 'string') return { raw: Buffer.from(await email.arrayBuffer()), envelopeRecipients };
   if (fields.email) return { raw: fields.email, envelopeRecipients };
   if (!fields.text && !fields.html && !fields.from) throw badRequest('The form has no email, text, html or from field');
   const raw = [

@@ -92,10 +92,10 @@ export async function startInboundSmtp(ctx: AppContext, listen: { host: string; 
         (error: unknown) => {
           if ((error as { responseCode?: number }).responseCode) return callback(error as Error);
           // What the message itself causes (no phone and no email, a NUL character, a value
-          // too long to store) is refused for good; anything else (database down, a crash) is
-          // temporary: the sender keeps the mail.
+          // too long to store) is refused for good; anything else (database down, a crash, a
+          // concurrent change in the way: 409) is temporary: the sender keeps the mail.
           const refusal = toAppError(error);
-          if (refusal.status < 500) return callback(smtpError(550, refusal.message));
+          if (refusal.status < 500 && refusal.status !== 409) return callback(smtpError(550, refusal.message));
           ctx.log.error({ err: error }, 'inbound: routing failed');
           callback(smtpError(451, 'Temporary failure, try again later'));
         },

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.ts';
 import { isTransientConflict, isUniqueViolation } from '../../db/database.ts';
-import { AppError, badRequest, invalidField, nulCharacterRefusal } from '../../http/errors.ts';
+import { AppError, badRequest, conflict, invalidField, nulCharacterRefusal } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toE164 } from '../../lib/phone.ts';
 import { renderTemplate, type TemplateLead } from '../../lib/template.ts';
@@ -331,8 +331,9 @@ export async function routeLeads(
       for (const [row, outcome] of routed) outcomes[row] = outcome;
       return outcomes;
     } catch (error) {
-      if (attempt < 3 && error instanceof LostRace) continue;
-      throw error;
+      if (!(error instanceof LostRace)) throw error;
+      if (attempt < 3) continue;
+      throw conflict('A concurrent change got in the way; send the request again');
     }
   }
 }

@@ -204,6 +204,8 @@ export interface UpdateLeadOptions {
   system?: boolean;
   /** explicit dedupe key to store with a contact change (see CreateLeadOptions) */
   dedupeKey?: string | null;
+  /** why the follow-ups stop, when this update stops them (each canceled touch says it) */
+  stopReason?: string;
 }
 
 export function toLead(row: LeadRow): Lead {
@@ -266,8 +268,8 @@ const campaignOfDedupeKey = (key: string | null) => (key?.startsWith('campaign:'
 /**
  * The key a lead holds once its phone, email and campaign are `after` (a campaign left
  * undefined is unchanged): a default key follows the phone and email, a campaign-scoped one
- * the campaign and phone (null once either is gone), and no key (allowed duplicates) stays
- * none (undefined: unchanged). Derived from the row as it is, so concurrent changes of the
+ * the campaign and phone (the default key once either is gone: a lead in no campaign is
+ * judged as every other), and no key (allowed duplicates) stays none (undefined: unchanged). Derived from the row as it is, so concurrent changes of the
  * campaign and the phone still leave the key both describe.
  */
 export function movedDedupeKey(
@@ -278,7 +280,7 @@ export function movedDedupeKey(
   const scopedTo = campaignOfDedupeKey(before.dedupe_key);
   if (scopedTo === undefined) return undefined;
   const campaignId = after.campaign_id !== undefined ? after.campaign_id : scopedTo;
-  return campaignId && after.phone ? campaignDedupeKey(campaignId, after.phone) : null;
+  return campaignId && after.phone ? campaignDedupeKey(campaignId, after.phone) : defaultDedupeKey(after.phone, after.email);
 }
 
 // ---------------------------------------------------------------- validation
@@ -800,7 +802,7 @@ function planUpdate(
     changes,
     activities,
     stageChange: stageChanged ? { fromStageId: before.stage_id, toStageId: stage.id, source: columns.source ?? before.source } : undefined,
-    stopsFollowUps: columns.follow_up_step === STOPPED && before.follow_up_step !== STOPPED,
+    stopsFollowUps: columns.follow_up_step === STOPPED && before.follow_up_step !== STOPPED ? (options.stopReason ?? 'the follow-ups were stopped') : undefined,
   };
 }
 

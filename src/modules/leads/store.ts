@@ -249,8 +249,8 @@ export interface LeadWrite {
   stageChange?: { fromStageId: string | null; toStageId: string; source: string | null };
   /** write only if the row is still at this version (an update planned without a lock) */
   atVersion?: number;
-  /** the update stops the lead's follow-ups: its pending automatic touches are canceled with it */
-  stopsFollowUps?: boolean;
+  /** the update stops the lead's follow-ups: its pending follow-up touches are canceled with it, for this reason */
+  stopsFollowUps?: string;
 }
 
 /** The column names a write sets. */
@@ -303,7 +303,7 @@ function runLeadUpdates<T>(db: Queryable, writes: LeadWrite[], answer: string): 
     source: write.stageChange?.source ?? null,
     info_patch: write.additionalInfoPatch ?? null,
     at_version: write.atVersion ?? null,
-    stops_follow_ups: write.stopsFollowUps ?? false,
+    stop_reason: write.stopsFollowUps ?? null,
     columns: write.columns,
   }));
   return db.query<T>(
@@ -311,7 +311,7 @@ function runLeadUpdates<T>(db: Queryable, writes: LeadWrite[], answer: string): 
        SELECT x.*, jsonb_populate_record(NULL::leads, x.columns) AS c
          FROM jsonb_to_recordset($1::jsonb) AS x(organization_id text, id text, at timestamptz, actor_user_id text, actor text,
               changes jsonb, activities jsonb, from_stage_id text, stage_changed boolean, source text, info_patch jsonb,
-              at_version int, stops_follow_ups boolean, columns jsonb)
+              at_version int, stop_reason text, columns jsonb)
      ), updated AS (
        UPDATE leads l SET ${names.map((name) => `${name} = (w.c).${name}, `).join('')}
               additional_info = CASE WHEN w.info_patch IS NULL THEN l.additional_info ELSE jsonb_merge_patch(l.additional_info, w.info_patch) END,
@@ -322,12 +322,12 @@ function runLeadUpdates<T>(db: Queryable, writes: LeadWrite[], answer: string): 
         RETURNING l.*
      ), written AS (
        SELECT u.organization_id, u.id, u.stage_id, u.configuration_id, w.at, w.actor_user_id, w.actor, w.changes, w.activities,
-              w.from_stage_id, w.stage_changed, w.source, w.stops_follow_ups
+              w.from_stage_id, w.stage_changed, w.source, w.stop_reason
          FROM updated u JOIN w ON w.organization_id = u.organization_id AND w.id = u.id
      ), canceled AS (
-       UPDATE messages m SET status = 'canceled', next_attempt_at = NULL, last_error = 'the follow-ups were stopped', updated_at = t.at
+       UPDATE messages m SET status = 'canceled', next_attempt_at = NULL, last_error = t.stop_reason, updated_at = t.at
          FROM written t
-        WHERE t.stops_follow_ups AND m.organization_id = t.organization_id AND m.lead_id = t.id AND ${PENDING_OUTBOUND} AND ${FOLLOW_UP_TOUCH}
+        WHERE t.stop_reason IS NOT NULL AND m.organization_id = t.organization_id AND m.lead_id = t.id AND ${PENDING_OUTBOUND} AND ${FOLLOW_UP_TOUCH}
      ), event AS (
        INSERT INTO lead_events (organization_id, lead_id, actor_user_id, actor, kind, changes, at)
        SELECT organization_id, id, actor_user_id, actor, 'updated', changes, at FROM written

@@ -43,18 +43,19 @@ export async function recordReply(ctx: AppContext, tx: Queryable, target: Replie
   // stored first: a redelivery had all its effects at its first delivery, and repeating them
   // would stop a cadence a rep has restarted since, or cancel the touches queued since
   if (!(await insertInboundMessage(tx, { ...reply, lead: target, answerLease }))) return undefined;
-  // canceled before the cadence stops (which cancels them too), so they say why
-  await cancelPendingTouches(tx, target, reply.optOut, reply.now);
   // the one update path: the reply is an engagement change, so the heat is recomputed, and
-  // the change is in the lead's event log as the system's
+  // the change is in the lead's event log as the system's. It locks the lead before its
+  // messages, as every update of a lead does, and stopping the cadence cancels its touches.
   await updateLeadWithin(
     ctx,
     tx,
     { organizationId: target.organization_id },
     target.id,
     { hasReplied: true, optedOut: reply.optOut || undefined, followUpStep: STOPPED, nextFollowUpAt: null, followUpDeferredUntil: null },
-    { system: true, activityAt: reply.now },
+    { system: true, activityAt: reply.now, stopReason: reply.optOut ? 'the lead opted out' : 'the lead replied' },
   );
+  // a cadence already stopped cancels nothing above; after an opt-out, manual messages go too
+  await cancelPendingTouches(tx, target, reply.optOut, reply.now);
   if (!answerLease) return undefined;
   return { id: reply.id, organization_id: target.organization_id, lead_id: target.id, channel: reply.channel, content: reply.content, answer_due_at: answerLease };
 }
