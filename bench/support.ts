@@ -94,7 +94,7 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
-      JWT_SECRET: 'bench-secret',
+      JWT_SECRET: 'bench-secret-of-at-least-thirty-two-characters',
       ALLOW_REGISTRATION: 'true',
       ...env,
     },

@@ -149,6 +149,20 @@ function twilio(env: NodeJS.ProcessEnv): Config['twilio'] {
   return { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, from: env.TWILIO_FROM!, baseUrl: baseUrl ?? 'https://api.twilio.com' };
 }
 
+/**
+ * HS256 wants a key of at least 256 bits (RFC 7518): anyone holding one token can try short
+ * secrets offline until its signature matches, then sign tokens of their own.
+ */
+const MIN_JWT_SECRET_LENGTH = 32;
+
+function jwtSecret(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < MIN_JWT_SECRET_LENGTH) {
+    throw new ConfigError(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 48\`), or unset to have one generated`);
+  }
+  return raw;
+}
+
 function roles(raw: string | undefined): Role[] {
   if (!raw || raw === 'all') return ['api', 'worker', 'inbound'];
   const list = raw.split(',').map((r) => r.trim());
@@ -170,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 2212, 0, 65535),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: databaseUrl(env),
-    jwtSecret: env.JWT_SECRET || undefined,
+    jwtSecret: jwtSecret(env.JWT_SECRET),
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     authCacheSeconds: integer(env, 'AUTH_CACHE_SECONDS', 60, 0, 3600),
     allowRegistration: boolean(env, 'ALLOW_REGISTRATION', true),

@@ -65,6 +65,13 @@ describe('configuration from the environment', () => {
     refused({ ...full, TWILIO_BASE_URL: 'api.twilio.com' }, /^TWILIO_BASE_URL must be a URL starting with http:\/\/ or https:\/\//);
   });
 
+  test('JWT_SECRET is at least 32 characters: a short one could be found from any token offline', () => {
+    refused({ JWT_SECRET: 'a' }, /^JWT_SECRET must be at least 32 characters/);
+    refused({ JWT_SECRET: 'x'.repeat(31) }, /^JWT_SECRET must be at least 32 characters/);
+    assert.equal(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret, 'x'.repeat(32));
+    assert.equal(loadConfig({ JWT_SECRET: '' }).jwtSecret, undefined);
+  });
+
   test('OPENAI_TIMEOUT_MS is judged whether or not a model is configured', () => {
     refused({ OPENAI_TIMEOUT_MS: 'abc' }, /^OPENAI_TIMEOUT_MS must be an integer between 100 and 600000, got "abc"$/);
     assert.equal(loadConfig({ OPENAI_API_KEY: 'k', OPENAI_TIMEOUT_MS: '1500' }).openai?.timeoutMs, 1500);

@@ -132,7 +132,7 @@ async function ports() {
   return { PORT: String(await freePort()), INBOUND_SMTP_PORT: String(await freePort()) };
 }
 
-const quiet = { LOG_LEVEL: 'info', JWT_SECRET: 'process-test-secret', PGLITE_MAINTENANCE_SECONDS: '0', WORKER_POLL_MS: '50' };
+const quiet = { LOG_LEVEL: 'info', JWT_SECRET: 'process-test-secret-of-thirty-two-chars', PGLITE_MAINTENANCE_SECONDS: '0', WORKER_POLL_MS: '50' };
 
 describe('the service as a process', () => {
   let store: Storage;

@@ -48,7 +48,7 @@ export function spawnWorker(env: Record<string, string>, role = 'worker'): Worke
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'start', '--role', role], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'worker-secret', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'worker-secret-of-at-least-thirty-two-chars', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
