@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { deliverOnce, releaseChannels } from '../src/worker/delivery.ts';
 import { runDispatcherOnce } from '../src/worker/dispatcher.ts';
 import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.ts';
 import { createLead, messagesOf } from './support/followups.ts';
 import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp } from './support/harness.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 // Rules of the follow-up engine (issue 6) that an audit could break without any other test
 // noticing: each test here fails under one of those mutations and passes on the real code.
@@ -14,58 +13,9 @@ import { apiKeyFor, registerOrganization, startApp, type Account, type TestApp }
 const HOUR = 3_600_000;
 const ALL_WEEK = [1, 2, 3, 4, 5, 6, 7];
 
-/**
- * A real SMTP server whose RCPT TO answers can be scripted: each queued refusal answers one
- * recipient (as a full mailbox, 452, or a mailbox that does not exist, 550), after which it
- * accepts again. Refusing at RCPT is where a real server says both.
- */
-interface RefusingSmtp {
-  url: string;
-  received: ParsedMail[];
-  /** RCPT TO commands seen, refused ones included: one per delivery attempt */
-  recipientsTried(): number;
-  refuseNext(code: number, text: string): void;
-  close(): Promise<void>;
-}
-
-async function startRefusingSmtp(): Promise<RefusingSmtp> {
-  const received: ParsedMail[] = [];
-  const refusals: { code: number; text: string }[] = [];
-  let tried = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(_address, _session, callback) {
-      tried += 1;
-      const refusal = refusals.shift();
-      if (refusal) return callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
-      callback();
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          received.push(mail);
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    recipientsTried: () => tried,
-    refuseNext: (code, text) => refusals.push({ code, text }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 let app: TestApp;
 let twilio: FakeTwilio;
-let smtp: RefusingSmtp;
+let smtp: SmtpSink;
 let acme: Account;
 let aptenKey: string;
 let mailerId: string;
@@ -73,7 +23,7 @@ let callerId: string;
 
 before(async () => {
   twilio = await startFakeTwilio();
-  smtp = await startRefusingSmtp();
+  smtp = await startSmtpSink();
   app = await startApp({
     smtpUrl: smtp.url,
     smtpFrom: 'Acme <sales@acme.test>',
