@@ -17,6 +17,9 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
+/** `openlead import`'s exit code when it finished but refused some rows (1: it failed; 2: a bad setting). */
+const IMPORT_REFUSED_ROWS = 3;
+
 /** A failure while starting, already described in one line (`startup error: …`). */
 class StartupError extends Error {}
 
@@ -147,6 +150,8 @@ program
       for (const { line, error } of report.errors.slice(0, 20)) console.log(`line ${line}: ${error}`);
       if (report.failed > 20) console.log(`… and ${report.failed - 20} more refused rows`);
       console.log(`imported ${report.rows} rows in ${(report.durationMs / 1000).toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.failed} refused`);
+      // a script importing files learns that some rows did not go in without reading the output
+      if (report.failed > 0) process.exitCode = IMPORT_REFUSED_ROWS;
     } catch (error) {
       console.error(`import failed: ${(error as Error).message}`);
       process.exitCode = 1;

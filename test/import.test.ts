@@ -96,12 +96,18 @@ describe('openlead import (the CLI command)', () => {
     lines.push('Broken,12');
     await writeFile(file, lines.join('\n'));
     let output = '';
-    const err = { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WriteStream;
+    const err = { isTTY: true, write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WriteStream;
     try {
       const report = await runImportCommand(app.ctx, file, config._id, err);
       assert.equal(report.created, 50);
       assert.equal(report.failed, 1);
-      assert.match(output, /\[#{30}\] 100% 51 rows {2}created 50/);
+      assert.match(output, /\r\[#{30}\] 100% 51 rows {2}created 50/);
+      // into a file or a pipe: the final line alone, no carriage returns
+      let logged = '';
+      const log = { isTTY: false, write: (chunk: string) => ((logged += chunk), true) } as unknown as NodeJS.WriteStream;
+      await runImportCommand(app.ctx, file, config._id, log);
+      assert.match(logged, /^\[#{30}\] 100% 51 rows {2}created 0 {2}updated 50 {2}failed 1 .*\n$/);
+      assert.ok(!logged.includes('\r'));
       await assert.rejects(runImportCommand(app.ctx, file, '0123456789abcdef01234567', err), /no active lead management configuration/);
     } finally {
       await rm(dir, { recursive: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -296,6 +296,43 @@ describe('the service as a process', () => {
         await stop(second);
       }
     } finally {
+      await own.drop();
+    }
+  });
+
+  test('`openlead import` lists refused rows and exits 3 when some were refused, 0 when none were', { timeout: 120_000 }, async () => {
+    const own = await storage();
+    const listen = await ports();
+    const base = `http://127.0.0.1:${listen.PORT}`;
+    const server = launch(process.execPath, ['bin/openlead.mjs', 'start'], { ...quiet, ...own.env, ...listen, ROLE: 'api' });
+    const dir = mkdtempSync(path.join(tmpdir(), 'openlead-cli-import-'));
+    try {
+      let configurationId: string;
+      try {
+        await server.waitForOutput(/openlead started/);
+        const token: string = (await postJson(`${base}/api/auth/register`, { email: 'cli@example.com', password: 'a long password', organizationName: 'Cli' })).body.data.token;
+        const prompt = await postJson(`${base}/api/prompts`, { name: 'Solar', content: 'You sell rooftop solar.' }, token);
+        const configuration = await postJson(`${base}/api/lead-management`, { configurationName: 'Csv', initialStage: 'New Lead', defaultProcess: prompt.body.data._id }, token);
+        assert.equal(configuration.status, 201, JSON.stringify(configuration.body));
+        configurationId = configuration.body.data._id;
+      } finally {
+        // the embedded database is one process's: the command runs once the server has stopped
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      const importFile = async (name: string, csv: string) => {
+        writeFileSync(path.join(dir, name), csv);
+        const command = launch(process.execPath, ['bin/openlead.mjs', 'import', path.join(dir, name), '--configuration', configurationId], { ...quiet, ...own.env });
+        return { code: await command.exited, output: command.output() };
+      };
+      const partly = await importFile('partly.csv', 'phone,firstName\n+12125550301,Ann\n12,Bad\n');
+      assert.equal(partly.code, 3, partly.output);
+      assert.match(partly.output, /line 3: phone is not a valid phone number/);
+      assert.match(partly.output, /1 created, 0 updated, 1 refused/);
+      const clean = await importFile('clean.csv', 'phone,firstName\n+12125550302,Bo\n');
+      assert.equal(clean.code, 0, clean.output);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await own.drop();
     }
   });

@@ -19,7 +19,11 @@ function progressLine(progress: ImportProgress, fraction: number, seconds: numbe
   );
 }
 
-/** `openlead import FILE.csv --configuration ID`: the same import as the API, with a progress bar on stderr. */
+/**
+ * `openlead import FILE.csv --configuration ID`: the same import as the API, with a progress
+ * bar on stderr, redrawn in place on a terminal; into a file or a pipe only the final line is
+ * written, since the carriage returns would leave every redraw glued together there.
+ */
 export async function runImportCommand(ctx: AppContext, file: string, configurationId: string, err: NodeJS.WriteStream): Promise<ImportReport> {
   const organizationId = isId(configurationId) ? await organizationOfConfiguration(ctx.db, configurationId) : undefined;
   const configuration = organizationId ? await getActiveConfiguration(ctx, organizationId, configurationId) : undefined;
@@ -29,10 +33,8 @@ export async function runImportCommand(ctx: AppContext, file: string, configurat
   let bytes = 0;
   input.on('data', (chunk) => (bytes += chunk.length));
   const started = performance.now();
-  const draw = (progress: ImportProgress) =>
-    err.write(`\r${progressLine(progress, size > 0 ? bytes / size : 1, (performance.now() - started) / 1000)}`);
-  const report = await importCsv(ctx, configuration, input, draw);
-  draw(report);
-  err.write('\n');
+  const line = (progress: ImportProgress) => progressLine(progress, size > 0 ? bytes / size : 1, (performance.now() - started) / 1000);
+  const report = await importCsv(ctx, configuration, input, err.isTTY ? (progress) => err.write(`\r${line(progress)}`) : undefined);
+  err.write(err.isTTY ? `\r${line(report)}\n` : `${line(report)}\n`);
   return report;
 }
