@@ -44,7 +44,6 @@ export async function toPhoneNumber(ctx: AppContext, principal: Principal, phone
   return e164;
 }
 
-
 /** A duplicate phone in the campaign is a validation issue of phone_number. */
 export function duplicateAsValidation(error: unknown): unknown {
   if (error instanceof AppError && error.status === 409 && error.message === LEAD_EXISTS) {

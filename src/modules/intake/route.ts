@@ -515,11 +515,11 @@ async function routeOnce(
       // a new, uncommitted dedupe key never waits for a lead held by a refresh that is waiting
       // for that key.
       const locked = await lockLeadsForRefresh(tx, organizationId, offers.map((offer) => offer.id));
+      // a lead deleted since it was found: its person is routed again, as a new lead
+      if (locked.length !== offers.length) throw new LostRace();
       const inserted = await insertLeads(tx, organizationId, newLeads);
       if (inserted.size !== newLeads.length) throw new LostRace();
       await recordLeadsCreated(tx, organizationId, newLeads, actor, now);
-      // a lead deleted since it was found: its person is routed again, as a new lead
-      if (locked.length !== offers.length) throw new LostRace();
       const lockedById = new Map(locked.map((lead) => [lead.id, lead]));
       const refreshes = offers.map((offer) => {
         const refresh: LeadWrite = { ...refreshOf(lockedById.get(offer.id)!, offer, organization, now), organizationId, now, actor, activities: [] };
